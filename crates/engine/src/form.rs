@@ -1,0 +1,778 @@
+//! Form state: the answers of one filling of a template, keyed by item *instance*, and the
+//! evaluation (what is enabled, what is invalid, how complete) kept up to date as answers
+//! change.
+//!
+//! Instances form a tree that mirrors the template: every item has one instance under
+//! each instance of its parent, except repeating groups, which have as many as the person
+//! adds. A repeating *question* is one instance with several answers, as in a FHIR
+//! QuestionnaireResponse.
+//!
+//! Re-evaluation is incremental. The template's enableWhen edges are indexed once at load
+//! ([`Questionnaire::dependents_of`]); after a change, only the instances whose
+//! conditions name the changed question are re-checked, and the change travels further
+//! only where an instance actually switched between enabled and disabled (a disabled
+//! question counts as unanswered for the conditions that name it).
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::answer::AnswerValue;
+use crate::datatypes::Coding;
+use crate::input::{parse_input, NotAValue};
+use crate::questionnaire::{EnableBehavior, EnableWhen, ItemId, ItemType, Operator, Questionnaire};
+use crate::validation::{check_group, check_question, Issue, QuestionFacts};
+
+/// One instance of an item in a filled form. Ids are never reused, so a renderer can key
+/// its widgets by them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One item instance and its answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub id: NodeId,
+    pub item: ItemId,
+    pub parent: Option<NodeId>,
+    /// Child instances, in template order; a repeating group's instances side by side.
+    pub children: Vec<NodeId>,
+    pub answers: Vec<AnswerValue>,
+    /// What was last typed into a free-entry field, kept so that text which is not (yet)
+    /// a value stays on screen with its message instead of vanishing.
+    pub typed: Option<String>,
+    /// The typed text is not a value of the item's type.
+    pub invalid_input: bool,
+    /// The unit chosen for a quantity before or with its value.
+    pub unit: Option<Coding>,
+}
+
+/// Something a person does to the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Replace the answers with one value (or none).
+    SetAnswer { node: NodeId, value: Option<AnswerValue> },
+    /// Replace the answers with several values (a multi-select).
+    SetAnswers { node: NodeId, values: Vec<AnswerValue> },
+    /// Typed text, read as the item's type; text that is not a value is kept with an issue.
+    SetInput { node: NodeId, text: String },
+    /// The unit of a quantity.
+    SetUnit { node: NodeId, unit: Coding },
+    /// Remove every answer.
+    Clear { node: NodeId },
+    /// Add an instance of a repeating group after its last one, under `parent`
+    /// (`None` for a top-level group).
+    AddInstance { parent: Option<NodeId>, item: ItemId },
+    /// Remove an instance of a repeating group.
+    RemoveInstance { node: NodeId },
+}
+
+/// Why an action was refused. The form is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionError {
+    /// No such instance (it was removed, or never existed).
+    UnknownNode(NodeId),
+    /// The item is read-only.
+    ReadOnly(String),
+    /// Groups and display items take no answers.
+    NotAQuestion(String),
+    /// The value does not fit the item's type.
+    WrongType { link_id: String, expected: ItemType },
+    /// Several answers for an item that does not repeat.
+    DoesNotRepeat(String),
+    /// Only repeating groups have instances to add and remove.
+    NotARepeatingGroup(String),
+    /// The group already has maxOccurs instances.
+    MaxOccurs { link_id: String, max: u32 },
+    /// The group has only minOccurs instances (at least one is always kept).
+    MinOccurs { link_id: String, min: u32 },
+    /// `AddInstance` named a parent that is not an instance of the item's parent.
+    WrongParent(String),
+}
+
+impl std::fmt::Display for ActionError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ActionError::UnknownNode(n) => write!(f, "no item instance {}", n.0),
+            ActionError::ReadOnly(l) => write!(f, "\"{l}\" is read-only"),
+            ActionError::NotAQuestion(l) => write!(f, "\"{l}\" is not a question"),
+            ActionError::WrongType { link_id, expected } => write!(f, "\"{link_id}\" takes a {expected} answer"),
+            ActionError::DoesNotRepeat(l) => write!(f, "\"{l}\" takes one answer"),
+            ActionError::NotARepeatingGroup(l) => write!(f, "\"{l}\" is not a repeating group"),
+            ActionError::MaxOccurs { link_id, max } => write!(f, "\"{link_id}\" allows at most {max}"),
+            ActionError::MinOccurs { link_id, min } => write!(f, "\"{link_id}\" needs at least {min}"),
+            ActionError::WrongParent(l) => write!(f, "\"{l}\" cannot be added there"),
+        }
+    }
+}
+
+impl std::error::Error for ActionError {}
+
+/// How far the form is from complete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Completeness {
+    /// Enabled required questions.
+    pub required: usize,
+    /// Of those, how many have an answer.
+    pub answered: usize,
+    /// Validation issues in enabled items.
+    pub issues: usize,
+}
+
+impl Completeness {
+    /// Nothing required is missing and nothing is invalid.
+    pub fn is_complete(&self) -> bool {
+        self.answered == self.required && self.issues == 0
+    }
+}
+
+/// What evaluating the form gives: enabled instances, issues and completeness. A view
+/// of the state, always current.
+#[derive(Debug, Clone, Copy)]
+pub struct Evaluation<'a> {
+    form: &'a FormState,
+}
+
+impl<'a> Evaluation<'a> {
+    /// Whether the instance is enabled (its conditions hold, and its parent's).
+    pub fn is_enabled(&self, node: NodeId) -> bool {
+        self.form.enabled.get(node.index()).copied().unwrap_or(false)
+    }
+
+    /// The issues of one instance (none when it is disabled).
+    pub fn issues_of(&self, node: NodeId) -> &'a [Issue] {
+        self.form.issues.get(node.index()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Every issue, in the order the form shows its items (for an error summary).
+    pub fn issues(&self) -> Vec<(NodeId, &'a Issue)> {
+        let mut out = Vec::new();
+        self.form.walk(&mut |node| {
+            out.extend(self.issues_of(node.id).iter().map(|i| (node.id, i)));
+        });
+        out
+    }
+
+    /// Required answers given, and issues outstanding.
+    pub fn completeness(&self) -> Completeness {
+        self.form.completeness
+    }
+}
+
+/// The answers of one filling of a template, and their evaluation.
+#[derive(Debug, Clone)]
+pub struct FormState {
+    questionnaire: Arc<Questionnaire>,
+    nodes: Vec<Option<Node>>,
+    roots: Vec<NodeId>,
+    /// Live instances of each item.
+    by_item: Vec<Vec<NodeId>>,
+    // Evaluation, per node slot.
+    own_enabled: Vec<bool>,
+    enabled: Vec<bool>,
+    issues: Vec<Vec<Issue>>,
+    /// Enabled questions with answers in each node's subtree, the node excluded: a
+    /// required group asks this.
+    answered_below: Vec<u32>,
+    contributes: Vec<bool>,
+    counted_required: Vec<Option<bool>>,
+    completeness: Completeness,
+}
+
+impl FormState {
+    /// A new, empty filling: one instance of every item (`minOccurs` of a repeating
+    /// group), initial values and initially selected options filled in.
+    pub fn new(questionnaire: Arc<Questionnaire>) -> FormState {
+        let mut form = FormState::without_answers(questionnaire);
+        let initial: Vec<(NodeId, Vec<AnswerValue>)> = form
+            .nodes()
+            .filter(|n| !form.questionnaire.item(n.item).initial.is_empty())
+            .map(|n| (n.id, form.questionnaire.item(n.item).initial.clone()))
+            .collect();
+        for (node, values) in initial {
+            if let Some(n) = form.nodes[node.index()].as_mut() {
+                n.answers = values;
+            }
+        }
+        form.reevaluate_all();
+        form
+    }
+
+    /// The instance tree with no answers at all, not even initial values, and not yet
+    /// evaluated: the starting point for loading a saved response.
+    pub(crate) fn without_answers(questionnaire: Arc<Questionnaire>) -> FormState {
+        let item_count = questionnaire.items().len();
+        let mut form = FormState {
+            questionnaire: questionnaire.clone(),
+            nodes: Vec::new(),
+            roots: Vec::new(),
+            by_item: vec![Vec::new(); item_count],
+            own_enabled: Vec::new(),
+            enabled: Vec::new(),
+            issues: Vec::new(),
+            answered_below: Vec::new(),
+            contributes: Vec::new(),
+            counted_required: Vec::new(),
+            completeness: Completeness::default(),
+        };
+        for &root in &questionnaire.roots {
+            for _ in 0..form.initial_instances(root) {
+                let id = form.build(root, None);
+                form.roots.push(id);
+            }
+        }
+        form
+    }
+
+    fn initial_instances(&self, item: ItemId) -> u32 {
+        let item = self.questionnaire.item(item);
+        if item.repeats && item.kind == ItemType::Group {
+            item.constraints.min_occurs.unwrap_or(1).max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Creates an instance of `item` and its subtree, unevaluated.
+    fn build(&mut self, item: ItemId, parent: Option<NodeId>) -> NodeId {
+        let id = NodeId(self.nodes.len() as u32);
+        self.nodes.push(Some(Node {
+            id,
+            item,
+            parent,
+            children: Vec::new(),
+            answers: Vec::new(),
+            typed: None,
+            invalid_input: false,
+            unit: None,
+        }));
+        self.own_enabled.push(false);
+        self.enabled.push(false);
+        self.issues.push(Vec::new());
+        self.answered_below.push(0);
+        self.contributes.push(false);
+        self.counted_required.push(None);
+        self.by_item[item.index()].push(id);
+        let q = self.questionnaire.clone();
+        let mut children = Vec::new();
+        for &child in &q.item(item).children {
+            for _ in 0..self.initial_instances(child) {
+                children.push(self.build(child, Some(id)));
+            }
+        }
+        if let Some(n) = self.nodes[id.index()].as_mut() {
+            n.children = children;
+        }
+        id
+    }
+
+    /// The template being filled.
+    pub fn questionnaire(&self) -> &Arc<Questionnaire> {
+        &self.questionnaire
+    }
+
+    /// An instance, if it exists.
+    pub fn node(&self, id: NodeId) -> Option<&Node> {
+        self.nodes.get(id.index()).and_then(Option::as_ref)
+    }
+
+    /// Top-level instances, in order.
+    pub fn roots(&self) -> &[NodeId] {
+        &self.roots
+    }
+
+    /// Every live instance, in creation order.
+    pub fn nodes(&self) -> impl Iterator<Item = &Node> {
+        self.nodes.iter().flatten()
+    }
+
+    /// The live instances of an item.
+    pub fn instances_of(&self, item: ItemId) -> &[NodeId] {
+        &self.by_item[item.index()]
+    }
+
+    /// The first instance of the item with this linkId (the only one outside repeating
+    /// groups).
+    pub fn node_by_link_id(&self, link_id: &str) -> Option<NodeId> {
+        let item = self.questionnaire.item_by_link_id(link_id)?;
+        self.by_item[item.id.index()].first().copied()
+    }
+
+    /// The evaluation: what is enabled, each issue, completeness.
+    pub fn evaluate(&self) -> Evaluation<'_> {
+        Evaluation { form: self }
+    }
+
+    /// Visits live instances depth-first in template order.
+    pub fn walk(&self, visit: &mut dyn FnMut(&Node)) {
+        let mut stack: Vec<NodeId> = self.roots.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            if let Some(node) = self.node(id) {
+                visit(node);
+                stack.extend(node.children.iter().rev());
+            }
+        }
+    }
+
+    /// Carries out an action and brings the evaluation up to date.
+    pub fn apply(&mut self, action: Action) -> Result<Option<NodeId>, ActionError> {
+        match action {
+            Action::SetAnswer { node, value } => {
+                self.check_answerable(node)?;
+                let values: Vec<AnswerValue> = value.into_iter().collect();
+                self.check_values(node, &values)?;
+                self.replace_answers(node, values, None, false);
+                Ok(None)
+            }
+            Action::SetAnswers { node, values } => {
+                self.check_answerable(node)?;
+                self.check_values(node, &values)?;
+                self.replace_answers(node, values, None, false);
+                Ok(None)
+            }
+            Action::Clear { node } => {
+                self.check_answerable(node)?;
+                self.replace_answers(node, Vec::new(), None, false);
+                Ok(None)
+            }
+            Action::SetInput { node, text } => {
+                self.check_answerable(node)?;
+                let n = self.node(node).ok_or(ActionError::UnknownNode(node))?;
+                let item = self.questionnaire.item(n.item);
+                match parse_input(item, &text, n.unit.as_ref()) {
+                    Ok(value) => {
+                        let values: Vec<AnswerValue> = value.into_iter().collect();
+                        self.replace_answers(node, values, Some(text), false)
+                    }
+                    Err(NotAValue) => self.replace_answers(node, Vec::new(), Some(text), true),
+                }
+                Ok(None)
+            }
+            Action::SetUnit { node, unit } => {
+                self.check_answerable(node)?;
+                let n = self.nodes[node.index()].as_mut().ok_or(ActionError::UnknownNode(node))?;
+                n.unit = Some(unit.clone());
+                let typed = n.typed.clone();
+                let mut values = n.answers.clone();
+                for v in &mut values {
+                    if let AnswerValue::Quantity(q) = v {
+                        q.unit = Some(unit.label().to_owned());
+                        q.system = unit.system.clone();
+                        q.code = unit.code.clone();
+                    }
+                }
+                let invalid = n.invalid_input;
+                self.replace_answers(node, values, typed, invalid);
+                Ok(None)
+            }
+            Action::AddInstance { parent, item } => self.add_instance(parent, item).map(Some),
+            Action::RemoveInstance { node } => self.remove_instance(node).map(|_| None),
+        }
+    }
+
+    fn check_answerable(&self, node: NodeId) -> Result<(), ActionError> {
+        let n = self.node(node).ok_or(ActionError::UnknownNode(node))?;
+        let item = self.questionnaire.item(n.item);
+        if !item.is_question() {
+            return Err(ActionError::NotAQuestion(item.link_id.clone()));
+        }
+        if item.read_only {
+            return Err(ActionError::ReadOnly(item.link_id.clone()));
+        }
+        Ok(())
+    }
+
+    fn check_values(&self, node: NodeId, values: &[AnswerValue]) -> Result<(), ActionError> {
+        let item = self.questionnaire.item(self.nodes[node.index()].as_ref().map(|n| n.item).ok_or(ActionError::UnknownNode(node))?);
+        if values.len() > 1 && !item.repeats {
+            return Err(ActionError::DoesNotRepeat(item.link_id.clone()));
+        }
+        if values.iter().any(|v| !item.kind.accepts(v.kind())) {
+            return Err(ActionError::WrongType { link_id: item.link_id.clone(), expected: item.kind });
+        }
+        Ok(())
+    }
+
+    /// Sets a node's answers directly (loading a response), without the read-only check.
+    pub(crate) fn set_loaded_answers(&mut self, node: NodeId, answers: Vec<AnswerValue>) {
+        if let Some(n) = self.nodes[node.index()].as_mut() {
+            n.answers = answers;
+        }
+    }
+
+    fn replace_answers(&mut self, node: NodeId, values: Vec<AnswerValue>, typed: Option<String>, invalid: bool) {
+        let Some(n) = self.nodes[node.index()].as_mut() else { return };
+        let answers_changed = n.answers != values;
+        n.answers = values;
+        n.typed = typed;
+        n.invalid_input = invalid;
+        self.refresh(node);
+        if answers_changed && self.enabled[node.index()] {
+            let mut queue = VecDeque::new();
+            self.queue_dependents(node, &mut queue);
+            self.settle(queue);
+        }
+    }
+
+    fn add_instance(&mut self, parent: Option<NodeId>, item_id: ItemId) -> Result<NodeId, ActionError> {
+        let item = self.questionnaire.item(item_id);
+        if !(item.repeats && item.kind == ItemType::Group) {
+            return Err(ActionError::NotARepeatingGroup(item.link_id.clone()));
+        }
+        let parent_item = parent.map(|p| self.node(p).map(|n| n.item).ok_or(ActionError::UnknownNode(p))).transpose()?;
+        if parent_item != item.parent {
+            return Err(ActionError::WrongParent(item.link_id.clone()));
+        }
+        let siblings = self.siblings(parent, item_id);
+        if let Some(max) = item.constraints.max_occurs.filter(|m| siblings.len() as u32 >= *m) {
+            return Err(ActionError::MaxOccurs { link_id: item.link_id.clone(), max });
+        }
+        let initial = {
+            // Initial values of the new subtree come from the template, as for a new form.
+            let q = self.questionnaire.clone();
+            move |form: &mut FormState, root: NodeId| {
+                let mut stack = vec![root];
+                while let Some(id) = stack.pop() {
+                    let Some(n) = form.nodes[id.index()].as_mut() else { continue };
+                    n.answers = q.item(n.item).initial.clone();
+                    stack.extend(n.children.iter().copied());
+                }
+            }
+        };
+        let id = self.build(item_id, parent);
+        initial(self, id);
+        let insert_at = {
+            let list = match parent {
+                Some(p) => &self.nodes[p.index()].as_ref().map(|n| n.children.clone()).unwrap_or_default(),
+                None => &self.roots.clone(),
+            };
+            let last = siblings.last().and_then(|s| list.iter().position(|c| c == s));
+            last.map(|i| i + 1).unwrap_or(list.len())
+        };
+        match parent {
+            Some(p) => {
+                if let Some(n) = self.nodes[p.index()].as_mut() {
+                    n.children.insert(insert_at, id);
+                }
+            }
+            None => self.roots.insert(insert_at, id),
+        }
+        // Evaluate the new subtree: parents before children, then whatever its answers touch.
+        let mut queue = VecDeque::new();
+        let mut subtree = Vec::new();
+        self.collect_subtree(id, &mut subtree);
+        // Conditions may name questions later in the same instance: evaluate in the
+        // template's dependency order, not document order.
+        let q = self.questionnaire.clone();
+        subtree.sort_by_key(|n| self.node(*n).map(|x| q.evaluation_rank(x.item)));
+        for &n in &subtree {
+            self.own_enabled[n.index()] = self.conditions_hold(n);
+            let parent_enabled = self.node(n).and_then(|x| x.parent).is_none_or(|p| self.enabled[p.index()]);
+            self.enabled[n.index()] = parent_enabled && self.own_enabled[n.index()];
+        }
+        for &n in &subtree {
+            self.refresh(n);
+            if self.enabled[n.index()] {
+                self.queue_dependents(n, &mut queue);
+            }
+        }
+        self.refresh_occurrences(parent, item_id);
+        self.settle(queue);
+        Ok(id)
+    }
+
+    fn remove_instance(&mut self, node: NodeId) -> Result<(), ActionError> {
+        let n = self.node(node).ok_or(ActionError::UnknownNode(node))?;
+        let (item_id, parent) = (n.item, n.parent);
+        let item = self.questionnaire.item(item_id);
+        if !(item.repeats && item.kind == ItemType::Group) {
+            return Err(ActionError::NotARepeatingGroup(item.link_id.clone()));
+        }
+        let min = item.constraints.min_occurs.unwrap_or(1).max(1);
+        if (self.siblings(parent, item_id).len() as u32) <= min {
+            return Err(ActionError::MinOccurs { link_id: item.link_id.clone(), min });
+        }
+        let mut subtree = Vec::new();
+        self.collect_subtree(node, &mut subtree);
+        // Withdraw the subtree's answers from the conditions and counts that use them,
+        // as if it were disabled, then forget it.
+        let mut queue = VecDeque::new();
+        for &n in subtree.iter().rev() {
+            let was_enabled = self.enabled[n.index()];
+            self.enabled[n.index()] = false;
+            self.refresh(n);
+            if was_enabled {
+                self.queue_dependents(n, &mut queue);
+            }
+        }
+        for &n in &subtree {
+            if let Some(gone) = self.nodes[n.index()].take() {
+                self.by_item[gone.item.index()].retain(|x| *x != n);
+            }
+        }
+        match parent {
+            Some(p) => {
+                if let Some(pn) = self.nodes[p.index()].as_mut() {
+                    pn.children.retain(|c| *c != node);
+                }
+            }
+            None => self.roots.retain(|c| *c != node),
+        }
+        self.refresh_occurrences(parent, item_id);
+        self.settle(queue);
+        Ok(())
+    }
+
+    /// Instances of `item` directly under `parent`, in order.
+    fn siblings(&self, parent: Option<NodeId>, item: ItemId) -> Vec<NodeId> {
+        let list = match parent {
+            Some(p) => self.node(p).map(|n| n.children.as_slice()).unwrap_or(&[]),
+            None => &self.roots,
+        };
+        list.iter().copied().filter(|c| self.node(*c).is_some_and(|n| n.item == item)).collect()
+    }
+
+    fn collect_subtree(&self, root: NodeId, out: &mut Vec<NodeId>) {
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            if let Some(n) = self.node(id) {
+                out.push(id);
+                stack.extend(n.children.iter().rev());
+            }
+        }
+    }
+
+    /// Recomputes everything from scratch: enabled state in dependency order, then every
+    /// instance's issues and counts. Used at start and after loading a response; the
+    /// incremental path must always agree with it.
+    pub fn reevaluate_all(&mut self) {
+        let slots = self.nodes.len();
+        self.own_enabled = vec![false; slots];
+        self.enabled = vec![false; slots];
+        self.issues = vec![Vec::new(); slots];
+        self.answered_below = vec![0; slots];
+        self.contributes = vec![false; slots];
+        self.counted_required = vec![None; slots];
+        self.completeness = Completeness::default();
+        let q = self.questionnaire.clone();
+        for &item in &q.evaluation_order {
+            for node in self.by_item[item.index()].clone() {
+                self.own_enabled[node.index()] = self.conditions_hold(node);
+                let parent_enabled = self.node(node).and_then(|n| n.parent).is_none_or(|p| self.enabled[p.index()]);
+                self.enabled[node.index()] = parent_enabled && self.own_enabled[node.index()];
+            }
+        }
+        let all: Vec<NodeId> = self.nodes().map(|n| n.id).collect();
+        for node in all {
+            self.refresh(node);
+        }
+    }
+
+    /// Re-checks the conditions of the queued instances and carries every switch between
+    /// enabled and disabled down the subtree and on to the conditions that name it.
+    /// Terminates because the loader rejects condition loops.
+    fn settle(&mut self, mut queue: VecDeque<NodeId>) {
+        while let Some(node) = queue.pop_front() {
+            let Some(n) = self.node(node) else { continue };
+            let parent_enabled = n.parent.is_none_or(|p| self.enabled[p.index()]);
+            let own = self.conditions_hold(node);
+            self.own_enabled[node.index()] = own;
+            if (parent_enabled && own) != self.enabled[node.index()] {
+                self.switch_subtree(node, &mut queue);
+            }
+        }
+    }
+
+    /// Brings a subtree's enabled flags in line with its parent's and its own conditions.
+    fn switch_subtree(&mut self, root: NodeId, queue: &mut VecDeque<NodeId>) {
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            let Some(n) = self.node(id) else { continue };
+            let parent_enabled = n.parent.is_none_or(|p| self.enabled[p.index()]);
+            let now = parent_enabled && self.own_enabled[id.index()];
+            if now == self.enabled[id.index()] && id != root {
+                continue;
+            }
+            let children = n.children.clone();
+            let answered = !n.answers.is_empty();
+            self.enabled[id.index()] = now;
+            self.refresh(id);
+            if answered {
+                self.queue_dependents(id, queue);
+            }
+            stack.extend(children);
+        }
+    }
+
+    /// Queues the instances whose conditions could read this instance's answers.
+    fn queue_dependents(&self, node: NodeId, queue: &mut VecDeque<NodeId>) {
+        let Some(n) = self.node(node) else { return };
+        for &dependent in self.questionnaire.dependents_of(n.item) {
+            for target in self.related_instances(node, dependent) {
+                queue.push_back(target);
+            }
+        }
+    }
+
+    /// The instances of `target` that are "the same filling" as `from`: those under the
+    /// nearest instance of the items both sit in. Within one instance of a repeating
+    /// group, a condition reads its own instance's answers; outside it, all instances.
+    fn related_instances(&self, from: NodeId, target: ItemId) -> Vec<NodeId> {
+        let Some(from_item) = self.node(from).map(|n| n.item) else { return Vec::new() };
+        let q = &self.questionnaire;
+        let from_chain = q.chain(from_item);
+        let target_chain = q.chain(target);
+        let common = from_chain.iter().zip(&target_chain).take_while(|(a, b)| a == b).count();
+        // Climb from `from` to its instance of the deepest common item.
+        let mut scope = None;
+        if common > 0 {
+            let common_item = from_chain[common - 1];
+            let mut cursor = Some(from);
+            while let Some(c) = cursor {
+                let cn = self.node(c);
+                if cn.map(|n| n.item) == Some(common_item) {
+                    scope = Some(c);
+                    break;
+                }
+                cursor = cn.and_then(|n| n.parent);
+            }
+            if common == target_chain.len() {
+                return scope.into_iter().collect();
+            }
+        }
+        self.descend(scope, &target_chain[common..])
+    }
+
+    /// Follows a chain of items down from an instance (or from the top), collecting the
+    /// instances of the last item.
+    fn descend(&self, scope: Option<NodeId>, chain: &[ItemId]) -> Vec<NodeId> {
+        let mut current: Vec<NodeId> = match scope {
+            Some(s) => vec![s],
+            None => Vec::new(),
+        };
+        for (depth, item) in chain.iter().enumerate() {
+            let candidates: Vec<NodeId> = if depth == 0 && scope.is_none() {
+                self.roots.clone()
+            } else {
+                current.iter().filter_map(|c| self.node(*c)).flat_map(|n| n.children.iter().copied()).collect()
+            };
+            current = candidates.into_iter().filter(|c| self.node(*c).is_some_and(|n| n.item == *item)).collect();
+        }
+        current
+    }
+
+    /// Whether an instance's own enableWhen conditions hold. Disabled questions count as
+    /// unanswered.
+    fn conditions_hold(&self, node: NodeId) -> bool {
+        let Some(n) = self.node(node) else { return false };
+        let item = self.questionnaire.item(n.item);
+        if item.enable_when.is_empty() {
+            return true;
+        }
+        let holds = |c: &EnableWhen| {
+            let answers: Vec<&AnswerValue> = self
+                .related_instances(node, c.question_item)
+                .into_iter()
+                .filter(|s| self.enabled[s.index()])
+                .filter_map(|s| self.node(s))
+                .flat_map(|s| s.answers.iter())
+                .collect();
+            condition_holds(c, &answers)
+        };
+        match item.enable_behavior {
+            EnableBehavior::All => item.enable_when.iter().all(holds),
+            EnableBehavior::Any => item.enable_when.iter().any(holds),
+        }
+    }
+
+    /// Recomputes one instance's issues, its place in the completeness counts, and its
+    /// contribution to the "answered below" counts of its ancestors.
+    fn refresh(&mut self, node: NodeId) {
+        let Some(n) = self.node(node) else {
+            return;
+        };
+        let enabled = self.enabled[node.index()];
+        let item = self.questionnaire.item(n.item);
+        let parent = n.parent;
+        let is_question = item.is_question();
+        let contributes = enabled && is_question && !n.answers.is_empty();
+        let counted = (enabled && is_question && item.required).then_some(!n.answers.is_empty() && !n.invalid_input);
+
+        let new_issues = if !enabled {
+            Vec::new()
+        } else if is_question {
+            check_question(&QuestionFacts { item, answers: &n.answers, invalid_input: n.invalid_input, typed: n.typed.as_deref() })
+        } else if item.kind == ItemType::Group {
+            let first_of_repeat = item.repeats && self.siblings(parent, n.item).first() == Some(&node);
+            let instances = first_of_repeat.then(|| self.siblings(parent, n.item).len() as u32);
+            check_group(item, self.answered_below[node.index()] > 0, instances)
+        } else {
+            Vec::new()
+        };
+        self.set_issues(node, new_issues);
+
+        if let Some(old) = self.counted_required[node.index()] {
+            self.completeness.required -= 1;
+            self.completeness.answered -= old as usize;
+        }
+        if let Some(answered) = counted {
+            self.completeness.required += 1;
+            self.completeness.answered += answered as usize;
+        }
+        self.counted_required[node.index()] = counted;
+
+        if contributes != self.contributes[node.index()] {
+            self.contributes[node.index()] = contributes;
+            let mut cursor = parent;
+            while let Some(a) = cursor {
+                let before = self.answered_below[a.index()] > 0;
+                if contributes {
+                    self.answered_below[a.index()] += 1;
+                } else {
+                    self.answered_below[a.index()] -= 1;
+                }
+                let after = self.answered_below[a.index()] > 0;
+                let an = self.node(a);
+                let required_group = an.is_some_and(|an| self.questionnaire.item(an.item).required);
+                let next = an.and_then(|an| an.parent);
+                if before != after && required_group {
+                    self.refresh(a);
+                }
+                cursor = next;
+            }
+        }
+    }
+
+    fn set_issues(&mut self, node: NodeId, issues: Vec<Issue>) {
+        let slot = &mut self.issues[node.index()];
+        self.completeness.issues = self.completeness.issues - slot.len() + issues.len();
+        *slot = issues;
+    }
+
+    /// After instances were added or removed, the occurrence checks of every instance of
+    /// that item under that parent (the count is reported on the first).
+    fn refresh_occurrences(&mut self, parent: Option<NodeId>, item: ItemId) {
+        for sibling in self.siblings(parent, item) {
+            self.refresh(sibling);
+        }
+    }
+}
+
+/// One enableWhen condition against the answers of the question it names.
+fn condition_holds(condition: &EnableWhen, answers: &[&AnswerValue]) -> bool {
+    use std::cmp::Ordering::{Equal, Greater, Less};
+    let expected = &condition.answer;
+    match condition.operator {
+        Operator::Exists => matches!(expected, AnswerValue::Boolean(b) if *b != answers.is_empty()),
+        Operator::Equal => answers.iter().any(|a| a.matches(expected)),
+        Operator::NotEqual => !answers.iter().any(|a| a.matches(expected)),
+        Operator::Greater => answers.iter().any(|a| a.compare(expected) == Some(Greater)),
+        Operator::Less => answers.iter().any(|a| a.compare(expected) == Some(Less)),
+        Operator::GreaterOrEqual => answers.iter().any(|a| matches!(a.compare(expected), Some(Greater | Equal))),
+        Operator::LessOrEqual => answers.iter().any(|a| matches!(a.compare(expected), Some(Less | Equal))),
+    }
+}

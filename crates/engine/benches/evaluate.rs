@@ -1,1 +1,86 @@
-fn main() {}
+//! Engine benchmark: parse, build state, evaluate, and re-evaluate after one answer, for
+//! generated questionnaires of 100, 1,000 and 5,000 items (enableWhen chains and repeating
+//! groups). Prints medians; run with `cargo bench -p formwell-engine --bench evaluate`.
+//! Figures go in BENCHMARKS.md; nothing here asserts a time.
+
+#[path = "../tests/common/generate.rs"]
+mod generate;
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use formwell_engine::{Action, FormState, Questionnaire};
+
+/// The median of `runs` timings of `f`, after one warm-up.
+fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    black_box(f());
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(f());
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn show(d: Duration) -> String {
+    let us = d.as_secs_f64() * 1e6;
+    if us >= 1000.0 {
+        format!("{:.2} ms", us / 1000.0)
+    } else {
+        format!("{us:.1} µs")
+    }
+}
+
+fn main() {
+    println!("| items | parse (of which JSON) | build state + evaluate | full re-evaluation | one answer, no dependents | one answer, 2 dependents | one answer at the head of the longest chain |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    for size in [100usize, 1_000, 5_000] {
+        let text = generate::questionnaire(size).to_string();
+        let runs = if size >= 5_000 { 21 } else { 101 };
+        let parse = median(runs, || Questionnaire::parse(&text).unwrap());
+        let json_only = median(runs, || serde_json::from_str::<serde_json::Value>(&text).unwrap());
+        let q = Arc::new(Questionnaire::parse(&text).unwrap().questionnaire);
+        let build = median(runs, || FormState::new(Arc::clone(&q)));
+        let mut form = FormState::new(Arc::clone(&q));
+        let full = median(runs, || form.reevaluate_all());
+
+        // A leaf: a text question in the middle group that no condition reads.
+        let middle = size / 20;
+        let leaf = form.node_by_link_id(&format!("g{middle}.q7")).unwrap();
+        let gate = form.node_by_link_id(&format!("g{middle}.q0")).unwrap();
+        // Open the middle group's chain so that its questions are enabled.
+        form.apply(Action::SetInput { node: gate, text: "yes".into() }).unwrap();
+        let decimal = form.node_by_link_id(&format!("g{middle}.q5")).unwrap();
+        let mut flip = false;
+        let no_dependents = median(1001, || {
+            flip = !flip;
+            form.apply(Action::SetInput { node: leaf, text: if flip { "a".into() } else { "b".into() } }).unwrap()
+        });
+        // q5 decides q6 (enableBehavior any), which decides q7.
+        let with_dependents = median(1001, || {
+            flip = !flip;
+            form.apply(Action::SetInput { node: decimal, text: if flip { "2".into() } else { "1".into() } }).unwrap()
+        });
+        // The first group's last question: "no" hides every following group in the chain.
+        let head = form.node_by_link_id("g0.q8").unwrap();
+        let chain = median(runs, || {
+            flip = !flip;
+            form.apply(Action::SetInput { node: head, text: if flip { "no".into() } else { "yes".into() } }).unwrap()
+        });
+        println!(
+            "| {} | {} ({}) | {} | {} | {} | {} | {} |",
+            q.items().len(),
+            show(parse),
+            show(json_only),
+            show(build),
+            show(full),
+            show(no_dependents),
+            show(with_dependents),
+            show(chain)
+        );
+    }
+}

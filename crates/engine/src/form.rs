@@ -100,7 +100,7 @@ impl std::fmt::Display for ActionError {
             ActionError::UnknownNode(n) => write!(f, "no item instance {}", n.0),
             ActionError::ReadOnly(l) => write!(f, "\"{l}\" is read-only"),
             ActionError::NotAQuestion(l) => write!(f, "\"{l}\" is not a question"),
-            ActionError::WrongType { link_id, expected } => write!(f, "\"{link_id}\" takes a {expected} answer"),
+            ActionError::WrongType { link_id, expected } => write!(f, "\"{link_id}\" takes {} answer", expected.with_article()),
             ActionError::DoesNotRepeat(l) => write!(f, "\"{l}\" takes one answer"),
             ActionError::NotARepeatingGroup(l) => write!(f, "\"{l}\" is not a repeating group"),
             ActionError::MaxOccurs { link_id, max } => write!(f, "\"{link_id}\" allows at most {max}"),
@@ -480,7 +480,6 @@ impl FormState {
                 self.queue_dependents(n, &mut queue);
             }
         }
-        self.refresh_occurrences(parent, item_id);
         self.settle(queue);
         Ok(id)
     }
@@ -522,7 +521,6 @@ impl FormState {
             }
             None => self.roots.retain(|c| *c != node),
         }
-        self.refresh_occurrences(parent, item_id);
         self.settle(queue);
         Ok(())
     }
@@ -647,20 +645,20 @@ impl FormState {
         self.descend(scope, &target_chain[common..])
     }
 
-    /// Follows a chain of items down from an instance (or from the top), collecting the
-    /// instances of the last item.
+    /// Follows a chain of items down from an instance, collecting the instances of the
+    /// last item. With no instance to start from, that is every instance of the item.
     fn descend(&self, scope: Option<NodeId>, chain: &[ItemId]) -> Vec<NodeId> {
-        let mut current: Vec<NodeId> = match scope {
-            Some(s) => vec![s],
-            None => Vec::new(),
+        let Some(scope) = scope else {
+            return chain.last().map(|item| self.by_item[item.index()].clone()).unwrap_or_default();
         };
-        for (depth, item) in chain.iter().enumerate() {
-            let candidates: Vec<NodeId> = if depth == 0 && scope.is_none() {
-                self.roots.clone()
-            } else {
-                current.iter().filter_map(|c| self.node(*c)).flat_map(|n| n.children.iter().copied()).collect()
-            };
-            current = candidates.into_iter().filter(|c| self.node(*c).is_some_and(|n| n.item == *item)).collect();
+        let mut current = vec![scope];
+        for item in chain {
+            current = current
+                .iter()
+                .filter_map(|c| self.node(*c))
+                .flat_map(|n| n.children.iter().copied())
+                .filter(|c| self.node(*c).is_some_and(|n| n.item == *item))
+                .collect();
         }
         current
     }
@@ -707,9 +705,7 @@ impl FormState {
         } else if is_question {
             check_question(&QuestionFacts { item, answers: &n.answers, invalid_input: n.invalid_input, typed: n.typed.as_deref() })
         } else if item.kind == ItemType::Group {
-            let first_of_repeat = item.repeats && self.siblings(parent, n.item).first() == Some(&node);
-            let instances = first_of_repeat.then(|| self.siblings(parent, n.item).len() as u32);
-            check_group(item, self.answered_below[node.index()] > 0, instances)
+            check_group(item, self.answered_below[node.index()] > 0)
         } else {
             Vec::new()
         };
@@ -751,14 +747,6 @@ impl FormState {
         let slot = &mut self.issues[node.index()];
         self.completeness.issues = self.completeness.issues - slot.len() + issues.len();
         *slot = issues;
-    }
-
-    /// After instances were added or removed, the occurrence checks of every instance of
-    /// that item under that parent (the count is reported on the first).
-    fn refresh_occurrences(&mut self, parent: Option<NodeId>, item: ItemId) {
-        for sibling in self.siblings(parent, item) {
-            self.refresh(sibling);
-        }
     }
 }
 

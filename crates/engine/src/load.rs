@@ -331,7 +331,7 @@ impl Loader {
         {
             self.d.error(
                 format!("{path}.{property}"),
-                format!("a {} item cannot offer answer options (R4 que-5); make it a choice item", item.kind),
+                format!("{} item cannot offer answer options (R4 que-5); make it a choice item", item.kind.with_article()),
             );
         }
     }
@@ -366,7 +366,7 @@ impl Loader {
             );
         }
         if !item.initial.is_empty() && !item.kind.is_question() {
-            self.d.error(format!("{path}.initial"), format!("a {} item cannot have an initial value", item.kind));
+            self.d.error(format!("{path}.initial"), format!("{} item cannot have an initial value", item.kind.with_article()));
         }
         if item.initial.len() > 1 && !item.repeats {
             self.d.error(format!("{path}.initial"), "several initial values on an item that does not repeat (R4 que-13)");
@@ -393,7 +393,7 @@ impl Loader {
         if !item.kind.accepts(value.kind()) {
             self.d.error(
                 format!("{path}.{property}"),
-                format!("{property} does not fit a {} item; use {}", item.kind, expected_property(item.kind, prefix)),
+                format!("{property} does not fit {} item; use {}", item.kind.with_article(), expected_property(item.kind, prefix)),
             );
             return Err(());
         }
@@ -543,7 +543,12 @@ impl Loader {
     fn bound(&mut self, ext: &Value, path: &str, item: &Item) -> Option<AnswerValue> {
         let object = ext.as_object()?;
         let read = match AnswerValue::read_from(object, "value") {
-            Ok(Some(read)) => read.value,
+            Ok(Some(read)) => {
+                if read.coerced {
+                    self.d.warn(format!("{path}.value{}", read.value.kind().suffix()), "the value is written as text; read as its FHIR type");
+                }
+                read.value
+            }
             Ok(None) => {
                 self.d.warn(path, "the limit has no value and is ignored");
                 return None;
@@ -560,7 +565,7 @@ impl Loader {
         };
         let fits = item.kind.accepts(bound.kind()) && !matches!(bound.kind(), ValueKind::Coding | ValueKind::String);
         if !fits {
-            self.d.error(path, format!("a {} limit does not fit a {} item", bound.kind().suffix(), item.kind));
+            self.d.error(path, format!("{} limit does not fit {} item", bound.kind().suffix(), item.kind.with_article()));
             return None;
         }
         Some(bound)
@@ -642,7 +647,7 @@ impl Loader {
             let question = &self.items[target.index()];
             let answer_path = format!("{}.answer{}", pending.path, pending.answer.kind().suffix());
             if !question.kind.is_question() {
-                self.d.error(format!("{}.question", pending.path), format!("enableWhen names \"{}\", a {} item, which has no answers", pending.question, question.kind));
+                self.d.error(format!("{}.question", pending.path), format!("enableWhen names \"{}\", {} item, which has no answers", pending.question, question.kind.with_article()));
                 continue;
             }
             let answer = widen(question.kind, pending.answer);
@@ -655,7 +660,7 @@ impl Loader {
                 let numeric = matches!(question.kind, ItemType::Integer | ItemType::Decimal)
                     && matches!(answer.kind(), ValueKind::Integer | ValueKind::Decimal);
                 if !question.kind.accepts(answer.kind()) && !numeric {
-                    self.d.error(answer_path, format!("\"{}\" is a {} question; answer{} cannot match it ({})", pending.question, question.kind, answer.kind().suffix(), expected_property(question.kind, "answer")));
+                    self.d.error(answer_path, format!("\"{}\" is {} question; answer{} cannot match it ({})", pending.question, question.kind.with_article(), answer.kind().suffix(), expected_property(question.kind, "answer")));
                     continue;
                 }
                 if pending.operator.is_ordering()

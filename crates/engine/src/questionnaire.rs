@@ -85,6 +85,13 @@ impl ItemType {
         }
     }
 
+    /// "an integer", "a choice": the code with its article, for messages.
+    pub fn with_article(self) -> String {
+        let code = self.code();
+        let article = if code.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+        format!("{article} {code}")
+    }
+
     /// A question takes answers; groups and display items do not.
     pub fn is_question(self) -> bool {
         !matches!(self, ItemType::Group | ItemType::Display)

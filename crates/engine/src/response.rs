@@ -298,7 +298,7 @@ impl ResponseLoader<'_> {
         }
         let answers = json.get("answer").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
         if !answers.is_empty() && !item.is_question() {
-            self.d.error(format!("{path}.answer"), format!("\"{}\" is a {} item and takes no answers", item.link_id, item.kind));
+            self.d.error(format!("{path}.answer"), format!("\"{}\" is {} item and takes no answers", item.link_id, item.kind.with_article()));
             return;
         }
         let mut values = Vec::new();
@@ -314,7 +314,7 @@ impl ResponseLoader<'_> {
                     if item.kind.accepts(value.kind()) {
                         values.push(value);
                     } else {
-                        self.d.error(format!("{apath}.value{}", value.kind().suffix()), format!("\"{}\" is a {} question; this answer does not fit it", item.link_id, item.kind));
+                        self.d.error(format!("{apath}.value{}", value.kind().suffix()), format!("\"{}\" is {} question; this answer does not fit it", item.link_id, item.kind.with_article()));
                     }
                 }
                 Ok(None) => {}

@@ -1,6 +1,7 @@
 //! Validation issues, each attached to one item instance, each with a message that says
 //! what to do ("Enter a whole number from 0 to 120"), not which rule failed.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use crate::answer::{format_number, AnswerValue};
@@ -25,10 +26,10 @@ pub enum IssueKind {
     TooManyDecimalPlaces { max: u32 },
     /// A choice answer that is not one of the options.
     NotAnOption,
-    /// Fewer answers (questions) or instances (groups) than minOccurs.
-    TooFew { min: u32, group: bool },
-    /// More than maxOccurs.
-    TooMany { max: u32, group: bool },
+    /// Fewer answers than minOccurs.
+    TooFew { min: u32 },
+    /// More answers than maxOccurs.
+    TooMany { max: u32 },
 }
 
 /// One validation issue at one item instance.
@@ -58,10 +59,8 @@ impl fmt::Display for Issue {
             IssueKind::TooManyDecimalPlaces { max: 0 } => f.write_str("Enter a whole number"),
             IssueKind::TooManyDecimalPlaces { max } => write!(f, "Enter a number with no more than {max} decimal place{}", plural(*max)),
             IssueKind::NotAnOption => f.write_str("Choose one of the options"),
-            IssueKind::TooFew { min, group: true } => write!(f, "Add at least {min} of these"),
-            IssueKind::TooFew { min, group: false } => write!(f, "Give at least {min} answer{}", plural(*min)),
-            IssueKind::TooMany { max, group: true } => write!(f, "Add no more than {max} of these"),
-            IssueKind::TooMany { max, group: false } => write!(f, "Give no more than {max} answer{}", plural(*max)),
+            IssueKind::TooFew { min } => write!(f, "Give at least {min} answer{}", plural(*min)),
+            IssueKind::TooMany { max } => write!(f, "Give no more than {max} answer{}", plural(*max)),
         }
     }
 }
@@ -118,6 +117,17 @@ fn range_message(kind: ItemType, min: Option<&AnswerValue>, max: Option<&AnswerV
     }
 }
 
+/// A limit without a unit (a plain minValue on a quantity item) bounds the number in
+/// whatever unit was chosen; otherwise values compare as enableWhen compares them.
+fn compare_with_limit(answer: &AnswerValue, limit: &AnswerValue) -> Option<Ordering> {
+    match (answer, limit) {
+        (AnswerValue::Quantity(a), AnswerValue::Quantity(l)) if l.unit.is_none() && l.code.is_none() => {
+            a.value?.partial_cmp(&l.value?)
+        }
+        _ => answer.compare(limit),
+    }
+}
+
 /// What the validator needs to know about one enabled question instance.
 pub(crate) struct QuestionFacts<'a> {
     pub item: &'a Item,
@@ -146,14 +156,14 @@ pub(crate) fn check_question(facts: &QuestionFacts<'_>) -> Vec<Issue> {
     }
     let count = facts.answers.len() as u32;
     if let Some(min) = c.min_occurs.filter(|m| count < *m) {
-        push(IssueKind::TooFew { min, group: false });
+        push(IssueKind::TooFew { min });
     }
     if let Some(max) = c.max_occurs.filter(|m| count > *m) {
-        push(IssueKind::TooMany { max, group: false });
+        push(IssueKind::TooMany { max });
     }
     for answer in facts.answers {
-        let below = c.min_value.as_ref().is_some_and(|min| answer.compare(min) == Some(std::cmp::Ordering::Less));
-        let above = c.max_value.as_ref().is_some_and(|max| answer.compare(max) == Some(std::cmp::Ordering::Greater));
+        let below = c.min_value.as_ref().is_some_and(|min| compare_with_limit(answer, min) == Some(Ordering::Less));
+        let above = c.max_value.as_ref().is_some_and(|max| compare_with_limit(answer, max) == Some(Ordering::Greater));
         if below || above {
             push(IssueKind::OutOfRange {
                 expected: item.kind,
@@ -198,20 +208,12 @@ pub(crate) fn check_question(facts: &QuestionFacts<'_>) -> Vec<Issue> {
     issues
 }
 
-/// The issues of an enabled group instance: required, and (on the first instance of a
-/// repeating group) how many instances there are.
-pub(crate) fn check_group(item: &Item, has_answered_question: bool, instances: Option<u32>) -> Vec<Issue> {
-    let mut issues = Vec::new();
+/// The issues of an enabled group instance. (How many instances a repeating group has is
+/// kept within minOccurs and maxOccurs by the actions that add and remove them.)
+pub(crate) fn check_group(item: &Item, has_answered_question: bool) -> Vec<Issue> {
     if item.required && !has_answered_question {
-        issues.push(Issue { kind: IssueKind::RequiredGroup });
+        vec![Issue { kind: IssueKind::RequiredGroup }]
+    } else {
+        Vec::new()
     }
-    if let Some(count) = instances {
-        if let Some(min) = item.constraints.min_occurs.filter(|m| count < *m) {
-            issues.push(Issue { kind: IssueKind::TooFew { min, group: true } });
-        }
-        if let Some(max) = item.constraints.max_occurs.filter(|m| count > *m) {
-            issues.push(Issue { kind: IssueKind::TooMany { max, group: true } });
-        }
-    }
-    issues
 }

@@ -64,3 +64,55 @@ fn parse_decimal(text: &str) -> Result<f64, NotAValue> {
 pub(crate) fn decimal_places(text: &str) -> u32 {
     text.trim().split_once('.').map_or(0, |(_, frac)| frac.len() as u32)
 }
+
+/// The text a form field shows for an answer: what `parse_input` reads back to the same
+/// value. Dates in ISO form (what date inputs take), times as hh:mm.
+pub fn input_text(value: &AnswerValue) -> String {
+    match value {
+        AnswerValue::Date(d) => d.to_string(),
+        AnswerValue::DateTime(d) => {
+            // A datetime-local field shows local wall time without a zone: UTC as stored.
+            let text = d.as_str();
+            match text.split_once('T') {
+                Some((date, time)) => format!("{date}T{}", &time[..time.len().min(5)]),
+                None => text.to_owned(),
+            }
+        }
+        AnswerValue::Time(t) => t.human().to_owned(),
+        AnswerValue::Decimal(d) => crate::answer::format_number(*d),
+        AnswerValue::Quantity(q) => q.value.map(crate::answer::format_number).unwrap_or_default(),
+        AnswerValue::Reference(r) => r.reference.clone().unwrap_or_default(),
+        other => other.label(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::questionnaire::ItemType;
+
+    fn item(kind: ItemType) -> Item {
+        let json = serde_json::json!({"resourceType": "Questionnaire", "status": "draft",
+            "item": [{"linkId": "x", "type": kind.code()}]});
+        crate::Questionnaire::from_json(&json).unwrap().questionnaire.items()[0].clone()
+    }
+
+    #[test]
+    fn what_a_field_shows_reads_back_to_the_same_answer() {
+        for (kind, text) in [
+            (ItemType::Integer, "42"),
+            (ItemType::Decimal, "3.25"),
+            (ItemType::Date, "2024-03-07"),
+            (ItemType::DateTime, "2024-03-07T14:05"),
+            (ItemType::Time, "09:30"),
+            (ItemType::String, "Amina"),
+            (ItemType::Url, "https://example.org"),
+        ] {
+            let item = item(kind);
+            let value = parse_input(&item, text, None).unwrap().unwrap();
+            assert_eq!(input_text(&value), text, "{kind}");
+        }
+        assert_eq!(parse_input(&item(ItemType::Integer), "  ", None), Ok(None));
+        assert_eq!(parse_input(&item(ItemType::Decimal), "1e5", None), Err(NotAValue));
+    }
+}

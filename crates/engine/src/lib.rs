@@ -12,6 +12,7 @@
 //! the server), and never touches the DOM.
 
 pub mod answer;
+pub mod coded;
 pub mod datatypes;
 pub mod diagnostic;
 mod extension;
@@ -24,6 +25,7 @@ pub mod validation;
 pub mod xhtml;
 
 pub use answer::{AnswerValue, ValueKind};
+pub use coded::{CodeSource, WritableCode};
 pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
 pub use diagnostic::{Diagnostic, LoadError, Severity};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};

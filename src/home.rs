@@ -1,0 +1,164 @@
+//! The home page: the template library, and opening a template from a file or a URL.
+
+use formwell_engine::LoadError;
+use wasm_bindgen::JsCast;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::diagnostics_view::DiagnosticList;
+use crate::library::{self, Template};
+use crate::route::Route;
+
+#[derive(Properties, PartialEq)]
+pub struct HomeProps {
+    /// Called with a template the person opened from a file or a URL.
+    pub on_open: Callback<Template>,
+}
+
+/// Why opening a template failed, in words.
+#[derive(Debug, Clone, PartialEq)]
+enum OpenFailure {
+    /// Could not be read or fetched.
+    Unreachable(String),
+    /// Read, but not a template the engine can load.
+    Invalid { source: String, error: LoadError },
+}
+
+fn coded_entries(template: &Template) -> String {
+    match template.questionnaire.distinct_writable_codes() {
+        0 => "Writes no coded entries".into(),
+        1 => "Can write 1 coded entry".into(),
+        n => format!("Can write {n} coded entries"),
+    }
+}
+
+/// The list of forms, newest first as shipped, and the two ways to open another.
+#[function_component(Home)]
+pub fn home(props: &HomeProps) -> Html {
+    let templates = use_memo((), |_| library::shipped());
+    let failure = use_state(|| None::<OpenFailure>);
+    let url = use_state(String::new);
+
+    let open_text = {
+        let (on_open, failure) = (props.on_open.clone(), failure.clone());
+        move |source: String, text: String| match Template::load(&source, &text) {
+            Ok(template) => on_open.emit(template),
+            Err(error) => failure.set(Some(OpenFailure::Invalid { source, error })),
+        }
+    };
+    let on_file = {
+        let (open_text, failure) = (open_text.clone(), failure.clone());
+        Callback::from(move |e: Event| {
+            let Some(file) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+                return;
+            };
+            let (open_text, failure) = (open_text.clone(), failure.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::web::read_text(&file).await {
+                    Ok(text) => open_text(file.name(), text),
+                    Err(e) => failure.set(Some(OpenFailure::Unreachable(e))),
+                }
+            });
+        })
+    };
+    let on_url_input = {
+        let url = url.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                url.set(input.value());
+            }
+        })
+    };
+    let on_url_submit = {
+        let url = url.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if !url.trim().is_empty() {
+                crate::web::set_hash(&Route::OpenUrl(url.trim().to_owned()).hash());
+            }
+        })
+    };
+
+    html! {
+        <>
+            <h1>{ "Forms" }</h1>
+            <p class="lead">{ "Choose a form to fill in. Each says how many coded entries it can write into the shared record." }</p>
+            <ul class="template-list">
+                { for templates.iter().map(|t| {
+                    let q = &t.questionnaire;
+                    html! {
+                        <li class="template">
+                            <h2><a href={Route::Form(t.source.clone()).hash()}>{ q.display_title() }</a></h2>
+                            if let Some(d) = &q.description { <p>{ d }</p> }
+                            <p class="meta">{ coded_entries(t) }{ " · version " }{ q.version.clone().unwrap_or_default() }</p>
+                        </li>
+                    }
+                }) }
+            </ul>
+            <h2>{ "Open another form" }</h2>
+            if let Some(f) = &*failure { <OpenFailureView failure={f.clone()} /> }
+            <div class="open">
+                <label class="question" for="open-file">{ "From a file on this device" }</label>
+                <div class="hint">{ "A FHIR R4 Questionnaire in JSON" }</div>
+                <input class="file" type="file" id="open-file" accept=".json,application/json,application/fhir+json" onchange={on_file} />
+            </div>
+            <form class="open" onsubmit={on_url_submit}>
+                <label class="question" for="open-url">{ "From a web address" }</label>
+                <input class="input" type="url" id="open-url" value={(*url).clone()} oninput={on_url_input} placeholder="https://" />
+                <button type="submit" class="button secondary">{ "Open" }</button>
+            </form>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct OpenFailureProps {
+    failure: OpenFailure,
+}
+
+#[function_component(OpenFailureView)]
+fn open_failure_view(props: &OpenFailureProps) -> Html {
+    match &props.failure {
+        OpenFailure::Unreachable(why) => html! {
+            <div class="error-summary" role="alert"><h2>{ "The form could not be opened" }</h2><p>{ why }</p></div>
+        },
+        OpenFailure::Invalid { source, error } => html! {
+            <div class="error-summary" role="alert">
+                <h2>{ format!("{source} is not a form this app can open") }</h2>
+                <p>{ "Send these details to whoever made the form:" }</p>
+                <DiagnosticList diagnostics={error.errors().cloned().collect::<Vec<_>>()} />
+            </div>
+        },
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct OpenFromUrlProps {
+    pub url: String,
+    pub on_open: Callback<Template>,
+}
+
+/// Fetches a template from a URL and opens it, or says why it cannot.
+#[function_component(OpenFromUrl)]
+pub fn open_from_url(props: &OpenFromUrlProps) -> Html {
+    let failure = use_state(|| None::<OpenFailure>);
+    {
+        let (failure, on_open) = (failure.clone(), props.on_open.clone());
+        use_effect_with(props.url.clone(), move |url| {
+            let url = url.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::web::fetch_text(&url).await {
+                    Ok(text) => match Template::load(&url, &text) {
+                        Ok(template) => on_open.emit(template),
+                        Err(error) => failure.set(Some(OpenFailure::Invalid { source: url, error })),
+                    },
+                    Err(why) => failure.set(Some(OpenFailure::Unreachable(why))),
+                }
+            });
+        });
+    }
+    match &*failure {
+        Some(f) => html! { <><OpenFailureView failure={f.clone()} /><p><a href="#/">{ "Back to the list of forms" }</a></p></> },
+        None => html! { <p class="loading" role="status">{ format!("Opening {}…", props.url) }</p> },
+    }
+}

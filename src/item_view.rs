@@ -1,0 +1,117 @@
+//! Items as the engine evaluates them: groups as fieldsets, display text, questions with
+//! their widget and inline error, and the add/remove buttons of repeating groups.
+
+use formwell_engine::{Action, ItemType, NodeId};
+use yew::prelude::*;
+
+use crate::form_page::{field_id, FormContext};
+use crate::widgets::QuestionWidget;
+
+#[derive(Properties, PartialEq)]
+pub struct ChildrenProps {
+    pub nodes: Vec<NodeId>,
+}
+
+/// Sibling instances in order, with "Add another" after the last instance of each
+/// repeating group.
+#[function_component(Children)]
+pub fn children(props: &ChildrenProps) -> Html {
+    let ctx = use_context::<FormContext>().expect("items render inside a form");
+    let form = ctx.state.borrow();
+    let q = form.questionnaire().clone();
+    let mut out = Vec::new();
+    for (i, &node) in props.nodes.iter().enumerate() {
+        out.push(html! { <ItemView key={node.0} node={node} /> });
+        let Some(n) = form.node(node) else { continue };
+        let item = q.item(n.item);
+        let next_is_same = props.nodes.get(i + 1).and_then(|x| form.node(*x)).is_some_and(|x| x.item == n.item);
+        let enabled = form.evaluate().is_enabled(node);
+        if item.repeats && item.kind == ItemType::Group && !next_is_same && enabled && !item.read_only {
+            let count = props.nodes.iter().filter(|x| form.node(**x).is_some_and(|y| y.item == n.item)).count() as u32;
+            let full = item.constraints.max_occurs.is_some_and(|m| count >= m);
+            let onclick = {
+                let (dispatch, parent, item_id) = (ctx.dispatch.clone(), n.parent, n.item);
+                Callback::from(move |_| dispatch.emit(Action::AddInstance { parent, item: item_id }))
+            };
+            out.push(html! {
+                <button type="button" class="button secondary add-instance" key={format!("add-{}", node.0)}
+                        disabled={full} {onclick}>
+                    { format!("Add another: {}", item.label()) }
+                </button>
+            });
+        }
+    }
+    html! { <>{ for out }</> }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ItemViewProps {
+    pub node: NodeId,
+}
+
+/// One item instance, or nothing when it is disabled or hidden.
+#[function_component(ItemView)]
+pub fn item_view(props: &ItemViewProps) -> Html {
+    let ctx = use_context::<FormContext>().expect("items render inside a form");
+    let form = ctx.state.borrow();
+    let Some(node) = form.node(props.node) else { return html! {} };
+    let evaluation = form.evaluate();
+    let q = form.questionnaire().clone();
+    let item = q.item(node.item);
+    if !evaluation.is_enabled(props.node) || item.hidden {
+        return html! {};
+    }
+    let prefix = item.prefix.as_ref().map(|p| html! { <span class="prefix">{ p }{ " " }</span> });
+    let errors: Vec<String> = if ctx.shows_errors(props.node) {
+        evaluation.issues_of(props.node).iter().map(|i| i.message()).collect()
+    } else {
+        Vec::new()
+    };
+    let error_id = format!("{}-error", field_id(props.node));
+    let error_html = (!errors.is_empty()).then(|| {
+        html! {
+            <p class="error-message" id={error_id.clone()}>
+                { for errors.iter().map(|e| html! { <span><span class="visually-hidden">{ "Error: " }</span>{ e }<br/></span> }) }
+            </p>
+        }
+    });
+    let class = classes!("item", (!errors.is_empty()).then_some("has-error"));
+    match item.kind {
+        ItemType::Display => html! {
+            <div class="item display" id={field_id(props.node)}>
+                { for item.label().split('\n').filter(|l| !l.is_empty()).map(|line| html! { <p>{ prefix.clone() }{ line }</p> }) }
+            </div>
+        },
+        ItemType::Group => {
+            let children = node.children.clone();
+            let siblings = match node.parent {
+                Some(p) => form.node(p).map(|n| n.children.clone()).unwrap_or_default(),
+                None => form.roots().to_vec(),
+            };
+            let count = siblings.iter().filter(|s| form.node(**s).is_some_and(|x| x.item == node.item)).count() as u32;
+            let removable = item.repeats && !item.read_only && count > item.constraints.min_occurs.unwrap_or(1).max(1);
+            let remove = removable.then(|| {
+                let (dispatch, id) = (ctx.dispatch.clone(), props.node);
+                let onclick = Callback::from(move |_| dispatch.emit(Action::RemoveInstance { node: id }));
+                html! { <button type="button" class="button link remove-instance" {onclick}>{ format!("Remove this: {}", item.label()) }</button> }
+            });
+            drop(form);
+            html! {
+                <fieldset class={classes!(class, "group")} id={field_id(props.node)} tabindex="-1">
+                    <legend>{ prefix }{ item.label() }</legend>
+                    { error_html }
+                    <Children nodes={children} />
+                    { remove }
+                </fieldset>
+            }
+        }
+        _ => {
+            drop(form);
+            html! {
+                <div class={class}>
+                    <QuestionWidget node={props.node} {prefix} error={error_html} described_by={(!errors.is_empty()).then_some(error_id)} />
+                </div>
+            }
+        }
+    }
+}

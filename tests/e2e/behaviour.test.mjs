@@ -1,0 +1,99 @@
+// What a person notices while filling a form: messages for invalid answers, submit blocked
+// with an error summary, repeats added and removed, questions appearing and disappearing,
+// and templates opened from a web address.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, newPage, tick, option } from './harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.close(); });
+
+async function open(id) {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/#/form/${id}`);
+  await page.waitForSelector('form.questionnaire');
+  return page;
+}
+
+test('an invalid answer shows its message and blocks submit', async () => {
+  const page = await open('speech-language-check-2y');
+  const age = page.getByLabel("Child's age in months");
+  await age.fill('two');
+  await age.blur();
+  await tick(page);
+  assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number, like 12/);
+  await age.fill('40');
+  await tick(page);
+  assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number from 18 to 36/);
+
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+  const summary = page.locator('#error-summary');
+  assert.ok(await summary.isVisible(), 'the error summary shows');
+  assert.equal(await summary.locator('h2').textContent(), 'There is a problem');
+  const links = await summary.locator('a').allTextContents();
+  assert.deepEqual(links, [
+    "Child's age in months: Enter a whole number from 18 to 36",
+    'About how many words does the child use?: Answer this question',
+    'Does the child put two words together ("more milk", "daddy gone")?: Answer this question',
+    'Does the child follow a simple instruction ("get your shoes")?: Answer this question',
+  ]);
+  assert.equal(await page.locator('#response-json').count(), 0, 'nothing was submitted');
+
+  await summary.locator('a').first().click();
+  await tick(page);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('name')), 'child-age-months', 'the link moves focus to the field');
+  assert.deepEqual(page.consoleErrors, []);
+});
+
+test('a repeat can be added and removed', async () => {
+  const page = await open('family-registration');
+  const names = () => page.getByRole('textbox', { name: "Child's first name" });
+  assert.equal(await names().count(), 1);
+  await page.getByRole('button', { name: 'Add another: Child' }).click();
+  await tick(page);
+  assert.equal(await names().count(), 2);
+  await names().nth(0).fill('Rafi');
+  await names().nth(1).fill('Noor');
+  await page.getByRole('button', { name: 'Remove this: Child' }).first().click();
+  await tick(page);
+  assert.equal(await names().count(), 1);
+  assert.equal(await names().first().inputValue(), 'Noor', 'the first child was removed, the second kept');
+  assert.equal(await page.getByRole('button', { name: 'Remove this: Child' }).count(), 0, 'the last instance cannot be removed');
+  assert.deepEqual(page.consoleErrors, []);
+});
+
+test('an enableWhen-controlled question appears and disappears', async () => {
+  const page = await open('family-registration');
+  const which = page.getByLabel('Which language?');
+  assert.equal(await which.count(), 0);
+  await page.getByLabel('Preferred language').selectOption({ label: 'Other' });
+  await tick(page);
+  assert.ok(await which.isVisible());
+  await which.fill('Tigrinya');
+  await page.getByLabel('Preferred language').selectOption({ label: 'English' });
+  await tick(page);
+  assert.equal(await which.count(), 0);
+  // Chosen again, the typed answer is still there.
+  await page.getByLabel('Preferred language').selectOption({ label: 'Other' });
+  await tick(page);
+  assert.equal(await which.inputValue(), 'Tigrinya');
+});
+
+test('a template opens from a web address, and a broken one says why in plain words', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/#/open?url=${encodeURIComponent(`${server.url}/corpus/lforms__phq9.json`)}`);
+  await page.waitForSelector('form.questionnaire');
+  assert.match(await page.locator('h1').textContent(), /PHQ/i);
+
+  await page.goto(`${server.url}/#/open?url=${encodeURIComponent(`${server.url}/corpus/lforms__q-enableWhen-with-reference-loop.json`)}`);
+  await page.waitForSelector('.error-summary');
+  const text = await page.locator('.error-summary').textContent();
+  assert.match(text, /is not a form this app can open/);
+  assert.match(text, /enableWhen conditions form a loop/);
+
+  await page.goto(`${server.url}/#/open?url=${encodeURIComponent(`${server.url}/corpus/no-such-file.json`)}`);
+  await page.waitForSelector('.error-summary');
+  assert.match(await page.locator('.error-summary').textContent(), /answered 404/);
+});

@@ -1,0 +1,95 @@
+// Shared set-up for the end-to-end tests: a static server on 127.0.0.1 for the release
+// build (dist/) and, under /corpus/, the public questionnaire corpus from ../shared; and
+// Debian's chromium driven by playwright-core.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '../..');
+export const dist = path.join(repo, 'dist');
+export const corpus = path.resolve(process.env.FORMWELL_SHARED ?? path.join(repo, '../shared'), 'data/questionnaires');
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.css': 'text/css', '.json': 'application/json', '.png': 'image/png',
+};
+
+/** Serves dist/ at / and the corpus at /corpus/ on a free loopback port. */
+export async function startServer() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    let file;
+    if (url.pathname.startsWith('/corpus/')) {
+      file = path.join(corpus, decodeURIComponent(url.pathname.slice('/corpus/'.length)));
+      if (!file.startsWith(corpus)) { res.writeHead(403).end(); return; }
+    } else {
+      file = path.join(dist, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname));
+      if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+    }
+    fs.readFile(file, (err, data) => {
+      if (err) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
+      res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(data);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** Debian's chromium, headless, with nothing that reaches outside this machine. */
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** A new page that records console errors and uncaught exceptions. */
+export async function newPage(browser, viewport = { width: 768, height: 1024 }) {
+  const page = await browser.newPage({ viewport });
+  page.consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.consoleErrors.push(m.text()); });
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  return page;
+}
+
+/** Yew renders asynchronously: let it settle after an action. */
+export async function tick(page) {
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+}
+
+/** Every answer in a QuestionnaireResponse by linkId (lists, in document order). */
+export function answersByLinkId(response) {
+  const out = {};
+  const walk = (items) => {
+    for (const item of items ?? []) {
+      if (item.answer) {
+        (out[item.linkId] ??= []).push(...item.answer.map((a) => {
+          const key = Object.keys(a).find((k) => k.startsWith('value'));
+          return a[key];
+        }));
+        for (const a of item.answer) walk(a.item);
+      }
+      walk(item.item);
+    }
+  };
+  walk(response.item);
+  return out;
+}
+
+/** Submits the form and returns the QuestionnaireResponse the app shows. */
+export async function submit(page) {
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+  await page.waitForSelector('#response-json');
+  return JSON.parse(await page.textContent('#response-json'));
+}
+
+/** A radio or checkbox in the question (fieldset) with this legend. */
+export function option(page, question, label) {
+  return page.getByRole('group', { name: question }).getByLabel(label, { exact: true });
+}

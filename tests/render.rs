@@ -1,0 +1,146 @@
+//! Render tests of each widget, natively, through yew's server renderer: the form page
+//! renders the widget an item's type and itemControl ask for, with its label, hint,
+//! prefix and read-only state, and renders nothing for hidden or disabled items.
+
+use formwell_app::form_page::{FormPage, FormPageProps};
+use formwell_app::library::{self, Template};
+use serde_json::{json, Value};
+use yew::LocalServerRenderer;
+
+async fn render_items(items: Value) -> String {
+    let text = json!({"resourceType": "Questionnaire", "status": "active", "title": "Test form", "item": items}).to_string();
+    let template = Template::load("test", &text).unwrap();
+    render(template).await
+}
+
+async fn render(template: Template) -> String {
+    LocalServerRenderer::<FormPage>::with_props(FormPageProps { template }).hydratable(false).render().await
+}
+
+fn control(code: &str) -> Value {
+    json!([{"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl", "valueCodeableConcept": {"coding": [{"code": code}]}}])
+}
+
+fn options() -> Value {
+    json!([{"valueCoding": {"system": "http://snomed.info/sct", "code": "1", "display": "First"}},
+           {"valueCoding": {"system": "http://snomed.info/sct", "code": "2", "display": "Second"}}])
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn free_entry_widgets_follow_the_item_type() {
+    let html = render_items(json!([
+        {"linkId": "s", "type": "string", "text": "Name", "prefix": "1.", "maxLength": 20},
+        {"linkId": "t", "type": "text", "text": "Notes"},
+        {"linkId": "i", "type": "integer", "text": "Age"},
+        {"linkId": "d", "type": "decimal", "text": "Height"},
+        {"linkId": "date", "type": "date", "text": "Born"},
+        {"linkId": "dt", "type": "dateTime", "text": "Seen"},
+        {"linkId": "tm", "type": "time", "text": "At"},
+        {"linkId": "u", "type": "url", "text": "Website"},
+        {"linkId": "a", "type": "attachment", "text": "Photo"},
+        {"linkId": "r", "type": "reference", "text": "Practitioner"}
+    ]))
+    .await;
+    for expected in [
+        r#"<span class="prefix">1. </span>Name"#,
+        r#"maxlength="20""#,
+        r#"<textarea"#,
+        r#"inputmode="numeric""#,
+        r#"inputmode="decimal""#,
+        r#"type="date""#,
+        r#"type="datetime-local""#,
+        r#"type="time""#,
+        r#"type="url""#,
+        r#"type="file""#,
+        r#"placeholder="Patient/123""#,
+    ] {
+        assert!(html.contains(expected), "missing {expected} in\n{html}");
+    }
+    let labels = html.matches(r#"<label for="fw-"#).count();
+    assert_eq!(labels, 10, "every question has a label for its field");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn choice_widgets_follow_the_item_control() {
+    let html = render_items(json!([
+        {"linkId": "radio", "type": "choice", "text": "Radio", "answerOption": options(), "extension": control("radio-button")},
+        {"linkId": "check", "type": "choice", "text": "Check", "repeats": true, "answerOption": options()},
+        {"linkId": "drop", "type": "choice", "text": "Drop", "answerOption": options(), "extension": control("drop-down")},
+        {"linkId": "auto", "type": "choice", "text": "Auto", "answerOption": options(), "extension": control("autocomplete")},
+        {"linkId": "open", "type": "open-choice", "text": "Open", "repeats": true, "answerOption": options()},
+        {"linkId": "yn", "type": "boolean", "text": "Agree?"},
+        {"linkId": "tick", "type": "boolean", "text": "Tick", "extension": control("check-box")}
+    ]))
+    .await;
+    assert_eq!(html.matches(r#"type="radio""#).count(), 2 + 2, "two options, and yes/no");
+    assert_eq!(html.matches(r#"type="checkbox""#).count(), 2 + 2 + 1, "two multi-selects of two, and a tick box");
+    assert!(html.contains("<select") && html.contains("Choose…"));
+    assert!(html.contains("<datalist") && html.contains(r#"<option value="Second">"#));
+    assert!(html.contains("Something else (say what)"), "open choice takes a typed answer");
+    assert!(html.contains(r#"<legend class="question">Radio"#), "a set of options is a fieldset with a legend");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sliders_and_quantities_with_units() {
+    let html = render_items(json!([
+        {"linkId": "sl", "type": "integer", "text": "Score", "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-itemControl", "valueCodeableConcept": {"coding": [{"code": "slider"}]}},
+            {"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueInteger": 0},
+            {"url": "http://hl7.org/fhir/StructureDefinition/maxValue", "valueInteger": 10}]},
+        {"linkId": "w", "type": "quantity", "text": "Weight", "extension": [
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption", "valueCoding": {"system": "http://unitsofmeasure.org", "code": "kg", "display": "kg"}},
+            {"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption", "valueCoding": {"system": "http://unitsofmeasure.org", "code": "[lb_av]", "display": "lb"}}]}
+    ]))
+    .await;
+    assert!(html.contains(r#"type="range""#) && html.contains(r#"min="0""#) && html.contains(r#"max="10""#), "{html}");
+    assert!(html.contains(r#"aria-label="Unit""#) && html.contains(">lb</option>"), "{html}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn groups_repeats_display_hidden_and_read_only() {
+    let html = render_items(json!([
+        {"linkId": "note", "type": "display", "text": "Plain", "_text": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/rendering-xhtml",
+            "valueString": "<p>Safe <b>words</b></p><script>alert('x')</script>"}]}},
+        {"linkId": "g", "type": "group", "text": "Child", "repeats": true, "item": [{"linkId": "n", "type": "string", "text": "Child name"}]},
+        {"linkId": "secret", "type": "string", "text": "Hidden one", "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/questionnaire-hidden", "valueBoolean": true}]},
+        {"linkId": "ro", "type": "string", "text": "Fixed", "readOnly": true, "initial": [{"valueString": "kept"}]},
+        {"linkId": "later", "type": "string", "text": "Only when agreed", "enableWhen": [{"question": "ro", "operator": "=", "answerString": "other"}]}
+    ]))
+    .await;
+    assert!(html.contains("Safe words"), "display text as safe text");
+    assert!(!html.contains("<script") && !html.contains("alert("), "no markup from the template reaches the page");
+    assert!(html.contains(r#"class="item group""#) && html.contains("<legend>Child</legend>"), "a group is a fieldset with a legend");
+    assert!(html.contains("Add another: Child"));
+    assert!(!html.contains("Hidden one"), "hidden items are not shown");
+    assert!(html.contains(r#"value="kept""#) && html.contains("readonly"), "read-only items show their value, fixed");
+    assert!(!html.contains("Only when agreed"), "a disabled item renders nothing");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_template_with_warnings_says_so_above_the_form() {
+    let html = render_items(json!([{"linkId": "x", "type": "string", "required": "true",
+        "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"expression": "1"}}]}]))
+    .await;
+    assert!(html.contains("This form opened, but"), "{html}");
+    assert!(html.contains("1 thing in the file had to be read generously"));
+    assert!(html.contains("1 feature this app does not carry out yet"));
+    assert!(html.contains("Questionnaire.item[0].required"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_shipped_template_renders_and_loads_cleanly() {
+    let shipped = library::shipped();
+    assert_eq!(shipped.len(), library::SHIPPED.len(), "every shipped template loads");
+    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")).unwrap().count();
+    assert_eq!(files, library::SHIPPED.len(), "every file in templates/ is shipped");
+    for template in shipped {
+        assert!(template.diagnostics.is_empty(), "{}: {:?}", template.source, template.diagnostics);
+        let q = &template.questionnaire;
+        for field in [&q.title, &q.description, &q.publisher, &q.version, &q.status] {
+            assert!(field.is_some(), "{} lacks title, description, publisher, version or status", template.source);
+        }
+        let html = render(template.clone()).await;
+        assert!(html.contains(q.display_title()), "{}", template.source);
+        assert!(html.contains("Check and submit"));
+    }
+}

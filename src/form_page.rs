@@ -2,7 +2,6 @@
 //! the GOV.UK-style error summary, and what submitting shows.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 use std::rc::Rc;
 
 use formwell_engine::{Action, FormState, NodeId, ResponseHeader, ResponseStatus};
@@ -19,22 +18,15 @@ pub struct FormContext {
     pub state: Rc<RefCell<FormState>>,
     generation: u64,
     pub dispatch: Callback<Action>,
-    /// Fields whose inline error may show: left once, or everything after a submit.
-    pub touched: Rc<RefCell<HashSet<NodeId>>>,
+    /// Inline errors show once a submit was tried (the GOV.UK pattern), and then follow
+    /// every change. Showing them earlier, as a field is left, moves the page under the
+    /// finger that is reaching for the next field.
     pub submit_tried: bool,
-    pub touch: Callback<NodeId>,
 }
 
 impl PartialEq for FormContext {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.state, &other.state) && self.generation == other.generation && self.submit_tried == other.submit_tried
-    }
-}
-
-impl FormContext {
-    /// Whether an instance's inline errors should show.
-    pub fn shows_errors(&self, node: NodeId) -> bool {
-        self.submit_tried || self.touched.borrow().contains(&node)
     }
 }
 
@@ -53,7 +45,6 @@ pub struct FormPageProps {
 pub fn form_page(props: &FormPageProps) -> Html {
     let q = props.template.questionnaire.clone();
     let state = use_mut_ref(|| FormState::new(q.clone()));
-    let touched = use_mut_ref(HashSet::new);
     let generation = use_state(|| 0u64);
     let submit_tried = use_state(|| false);
     let submitted = use_state(|| None::<String>);
@@ -70,21 +61,11 @@ pub fn form_page(props: &FormPageProps) -> Html {
             generation.set(*generation + 1);
         })
     };
-    let touch = {
-        let (touched, generation) = (touched.clone(), generation.clone());
-        Callback::from(move |node: NodeId| {
-            if touched.borrow_mut().insert(node) {
-                generation.set(*generation + 1);
-            }
-        })
-    };
     let context = FormContext {
         state: state.clone(),
         generation: *generation,
         dispatch,
-        touched,
         submit_tried: *submit_tried,
-        touch,
     };
 
     let on_submit = {

@@ -62,7 +62,7 @@ pub fn item_view(props: &ItemViewProps) -> Html {
         return html! {};
     }
     let prefix = item.prefix.as_ref().map(|p| html! { <span class="prefix">{ p }{ " " }</span> });
-    let errors: Vec<String> = if ctx.shows_errors(props.node) {
+    let errors: Vec<String> = if ctx.submit_tried {
         evaluation.issues_of(props.node).iter().map(|i| i.message()).collect()
     } else {
         Vec::new()

@@ -113,10 +113,6 @@ pub fn question_widget(props: &QuestionProps) -> Html {
         let dispatch = dispatch.clone();
         Callback::from(move |e: InputEvent| dispatch.emit(Action::SetInput { node: node_id, text: input_value(&e) }))
     };
-    let on_leave = {
-        let touch = ctx.touch.clone();
-        Callback::from(move |_: FocusEvent| touch.emit(node_id))
-    };
     let set_answer = {
         let dispatch = dispatch.clone();
         Callback::from(move |value: Option<AnswerValue>| dispatch.emit(Action::SetAnswer { node: node_id, value }))
@@ -154,13 +150,13 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 <input class="input" type={kind} id={id.clone()} name={item.link_id.clone()} inputmode={mode}
                        value={shown_text.clone()} readonly={read_only} maxlength={maxlength}
                        aria-describedby={described_by.clone()} aria-invalid={props.error.is_some().then_some("true")}
-                       oninput={set_input.clone()} onblur={on_leave.clone()} />
+                       oninput={set_input.clone()} />
             }
         }
         Widget::TextArea => html! {
             <textarea class="textarea" id={id.clone()} name={item.link_id.clone()} rows="4" value={shown_text.clone()}
                       readonly={read_only} aria-describedby={described_by.clone()}
-                      oninput={set_input.clone()} onblur={on_leave.clone()} />
+                      oninput={set_input.clone()} />
         },
         Widget::Lines => {
             let text = answers.iter().map(input_text).collect::<Vec<_>>().join("\n");
@@ -175,7 +171,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 <>
                     <div class="hint">{ "One answer on each line" }</div>
                     <textarea class="textarea" id={id.clone()} name={item.link_id.clone()} rows="3" value={text}
-                              readonly={read_only} aria-describedby={described_by.clone()} {oninput} onblur={on_leave.clone()} />
+                              readonly={read_only} aria-describedby={described_by.clone()} {oninput} />
                 </>
             }
         }
@@ -197,8 +193,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                         };
                         html! {
                             <div class="radio">
-                                <input type="radio" id={option_id.clone()} name={id.clone()} checked={checked} disabled={read_only} {onchange}
-                                       onblur={on_leave.clone()} aria-describedby={described_by.clone()} />
+                                <input type="radio" id={option_id.clone()} name={id.clone()} checked={checked} disabled={read_only} {onchange} aria-describedby={described_by.clone()} />
                                 <label for={option_id}>{ label }</label>
                             </div>
                         }
@@ -243,7 +238,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 html! {
                     <div class="other">
                         <label for={other_id.clone()}>{ "Something else (say what)" }</label>
-                        <input class="input" type="text" id={other_id} value={typed} readonly={read_only} {oninput} onblur={on_leave.clone()} />
+                        <input class="input" type="text" id={other_id} value={typed} readonly={read_only} {oninput} />
                     </div>
                 }
             });
@@ -264,8 +259,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                         };
                         html! {
                             <div class="checkbox">
-                                <input type="checkbox" id={option_id.clone()} name={id.clone()} checked={checked} disabled={read_only} {onchange}
-                                       onblur={on_leave.clone()} />
+                                <input type="checkbox" id={option_id.clone()} name={id.clone()} checked={checked} disabled={read_only} {onchange} />
                                 <label for={option_id}>{ option.value.label() }</label>
                             </div>
                         }
@@ -284,7 +278,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 })
             };
             html! {
-                <select class="select" id={id.clone()} disabled={read_only} {onchange} onblur={on_leave.clone()}
+                <select class="select" id={id.clone()} disabled={read_only} {onchange}
                         aria-describedby={described_by.clone()}>
                     <option value="" selected={selected.is_none()}>{ "Choose…" }</option>
                     { for item.answer_options.iter().enumerate().map(|(i, o)| html! {
@@ -309,7 +303,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             html! {
                 <>
                     <input class="input" type="text" id={id.clone()} list={list_id.clone()} value={shown} readonly={read_only}
-                           autocomplete="off" aria-describedby={described_by.clone()} {oninput} onblur={on_leave.clone()} />
+                           autocomplete="off" aria-describedby={described_by.clone()} {oninput} />
                     <datalist id={list_id}>
                         { for item.answer_options.iter().map(|o| html! { <option value={o.value.label()} /> }) }
                     </datalist>
@@ -325,7 +319,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 <div class="slider">
                     <input type="range" id={id.clone()} min={min.clone()} max={max.clone()} step={step}
                            value={current.clone().unwrap_or_else(|| min.clone())} disabled={read_only}
-                           aria-describedby={described_by.clone()} oninput={set_input.clone()} onblur={on_leave.clone()} />
+                           aria-describedby={described_by.clone()} oninput={set_input.clone()} />
                     <output for={id.clone()}>{ current.unwrap_or_else(|| "not answered".into()) }</output>
                     <span class="hint">{ format!("{min} to {max}") }</span>
                 </div>
@@ -364,7 +358,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             html! {
                 <div class="quantity">
                     <input class="input" type="text" inputmode="decimal" id={id.clone()} value={shown_text.clone()} readonly={read_only}
-                           aria-describedby={described_by.clone()} oninput={set_input.clone()} onblur={on_leave.clone()} />
+                           aria-describedby={described_by.clone()} oninput={set_input.clone()} />
                     { unit_control }
                 </div>
             }
@@ -409,7 +403,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             };
             html! {
                 <input class="input" type="text" id={id.clone()} value={shown_text.clone()} readonly={read_only}
-                       placeholder="Patient/123" aria-describedby={described_by.clone()} {oninput} onblur={on_leave.clone()} />
+                       placeholder="Patient/123" aria-describedby={described_by.clone()} {oninput} />
             }
         }
     };

@@ -20,12 +20,14 @@ test('an invalid answer shows its message and blocks submit', async () => {
   const page = await open('speech-language-check-2y');
   const age = page.getByLabel("Child's age in months");
   await age.fill('two');
-  await age.blur();
+  await tick(page);
+  assert.equal(await page.locator('.error-message').count(), 0, 'no message moves the page while typing');
+  await page.getByRole('button', { name: 'Check and submit' }).click();
   await tick(page);
   assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number, like 12/);
   await age.fill('40');
   await tick(page);
-  assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number from 18 to 36/);
+  assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number from 18 to 36/, 'after a submit, messages follow each change');
 
   await page.getByRole('button', { name: 'Check and submit' }).click();
   await tick(page);
@@ -96,4 +98,25 @@ test('a template opens from a web address, and a broken one says why in plain wo
   await page.goto(`${server.url}/#/open?url=${encodeURIComponent(`${server.url}/corpus/no-such-file.json`)}`);
   await page.waitForSelector('.error-summary');
   assert.match(await page.locator('.error-summary').textContent(), /answered 404/);
+});
+
+test('tablet first: no horizontal scrolling at 320px, touch targets at least 44px', async () => {
+  for (const width of [320, 768]) {
+    const page = await newPage(browser, { width, height: 900 });
+    for (const id of ['family-registration', 'healthy-eating-session', 'change-of-contact-details']) {
+      await page.goto(`${server.url}/#/form/${id}`);
+      await page.waitForSelector('form.questionnaire');
+      if (id === 'change-of-contact-details') {
+        await option(page, 'What has changed?', 'Address').check();
+        await tick(page);
+      }
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `${id} at ${width}px scrolls sideways by ${overflow}px`);
+      const small = await page.evaluate(() => [...document.querySelectorAll('.input, .select, .textarea, button, .radio, .checkbox, input[type=range]')]
+        .filter((e) => e.getBoundingClientRect().height < 44)
+        .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().height)}px`));
+      assert.deepEqual(small, [], `${id} at ${width}px`);
+    }
+    await page.close();
+  }
 });

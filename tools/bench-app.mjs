@@ -1,0 +1,48 @@
+// App benchmark: the release build's transfer size (gzip -9 of wasm + js + css), and the
+// time to first rendered form in headless chromium for the largest shipped template
+// (navigation start to the form's submit button in the DOM; median of 15 cold loads).
+// Run after a release build: `node tools/bench-app.mjs`. Prints figures; asserts nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { startServer, launch, newPage, dist, repo } from '../tests/e2e/harness.mjs';
+
+const sizes = { wasm: 0, js: 0, css: 0 };
+const raw = { wasm: 0, js: 0, css: 0 };
+for (const file of fs.readdirSync(dist)) {
+  const ext = path.extname(file).slice(1);
+  if (!(ext in sizes)) continue;
+  const data = fs.readFileSync(path.join(dist, file));
+  raw[ext] += data.length;
+  sizes[ext] += zlib.gzipSync(data, { level: 9 }).length;
+}
+const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+const total = sizes.wasm + sizes.js + sizes.css;
+console.log(`| part | raw | gzip |\n|---|---:|---:|`);
+for (const k of Object.keys(sizes)) console.log(`| ${k} | ${kb(raw[k])} | ${kb(sizes[k])} |`);
+console.log(`| total | ${kb(raw.wasm + raw.js + raw.css)} | ${kb(total)} (budget 275 KB) |`);
+
+const templates = fs.readdirSync(path.join(repo, 'templates'));
+const largest = templates
+  .map((f) => ({ id: path.basename(f, '.json'), items: JSON.stringify(JSON.parse(fs.readFileSync(path.join(repo, 'templates', f)))).match(/"linkId"/g).length }))
+  .sort((a, b) => b.items - a.items)[0];
+
+const server = await startServer();
+const browser = await launch();
+const times = [];
+try {
+  for (let i = 0; i < 15; i++) {
+    const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/#/form/${largest.id}`);
+    await page.waitForSelector('button[type=submit]');
+    times.push(await page.evaluate(() => performance.now()));
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+times.sort((a, b) => a - b);
+console.log(`\ntime to first rendered form, ${largest.id} (${largest.items} items), loopback, cold cache: ` +
+  `median ${times[7].toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times[14].toFixed(0)})`);

@@ -3,18 +3,13 @@
 // and templates opened from a web address.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, tick, option } from './harness.mjs';
+import { startServer, launch, newPage, openTemplate, tick, option } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
-async function open(id) {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/#/form/${id}`);
-  await page.waitForSelector('form.questionnaire');
-  return page;
-}
+const open = (id) => openTemplate(browser, server, id);
 
 test('an invalid answer shows its message and blocks submit', async () => {
   const page = await open('speech-language-check-2y');

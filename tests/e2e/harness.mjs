@@ -93,3 +93,11 @@ export async function submit(page) {
 export function option(page, question, label) {
   return page.getByRole('group', { name: question }).getByLabel(label, { exact: true });
 }
+
+/** A new page with a shipped template open and rendered. */
+export async function openTemplate(browser, server, id) {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/#/form/${id}`);
+  await page.waitForSelector('form.questionnaire');
+  return page;
+}

@@ -2,18 +2,13 @@
 // submitted, and the QuestionnaireResponse it shows checked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, tick, submit, answersByLinkId, option } from './harness.mjs';
+import { startServer, launch, newPage, openTemplate, tick, submit, answersByLinkId, option } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
-async function open(id) {
-  const page = await newPage(browser);
-  await page.goto(`${server.url}/#/form/${id}`);
-  await page.waitForSelector('form.questionnaire');
-  return page;
-}
+const open = (id) => openTemplate(browser, server, id);
 
 async function finish(page) {
   const response = await submit(page);

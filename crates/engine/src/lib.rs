@@ -17,10 +17,12 @@ pub mod datatypes;
 pub mod diagnostic;
 mod extension;
 pub mod form;
+pub mod impact;
 pub mod input;
 pub mod load;
 pub mod questionnaire;
 pub mod response;
+pub mod ruleset;
 pub mod validation;
 pub mod xhtml;
 
@@ -28,10 +30,12 @@ pub use answer::{AnswerValue, ValueKind};
 pub use coded::{CodeSource, WritableCode};
 pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
 pub use diagnostic::{Diagnostic, LoadError, Severity};
+pub use impact::{CodedEntry, Decision, Finding, LintReport};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
 pub use load::Loaded;
 pub use questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Questionnaire,
 };
 pub use response::{ResponseHeader, ResponseStatus};
+pub use ruleset::{Category, CompiledRuleset, ImpactSeverity, Ruleset, SettingPolicy, UnknownSetting};
 pub use validation::{Issue, IssueKind};

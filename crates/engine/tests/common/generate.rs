@@ -69,6 +69,7 @@ pub fn questionnaire(items: usize) -> Value {
 }
 
 /// Text a person might type into an item of this kind, valid or not.
+#[allow(dead_code)] // used by the property tests, not the benchmark
 pub fn typed_text(kind: &str, choice: usize) -> &'static str {
     let pool: &[&str] = match kind {
         "integer" => &["", "5", "11", "42", "200", "-3", "abc"],

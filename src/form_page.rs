@@ -4,10 +4,12 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use formwell_engine::{Action, FormState, NodeId, ResponseHeader, ResponseStatus};
+use formwell_engine::{verdict, Action, Decision, DemographicChange, FormState, ImpactSeverity, NodeId, RecordedDecision, ResponseHeader, ResponseStatus, Verdict};
 use yew::prelude::*;
 
+use crate::config::{AppConfig, RulesState};
 use crate::diagnostics_view::LoadNotice;
+use crate::impact_view::{BlockedPanel, ConfirmDialog, Confirmation, ImpactSummary};
 use crate::item_view::Children;
 use crate::library::Template;
 
@@ -47,7 +49,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     let state = use_mut_ref(|| FormState::new(q.clone()));
     let generation = use_state(|| 0u64);
     let submit_tried = use_state(|| false);
-    let submitted = use_state(|| None::<String>);
+    let submitted = use_state(|| None::<Submission>);
     let summary_ref = use_node_ref();
 
     let dispatch = {
@@ -68,31 +70,81 @@ pub fn form_page(props: &FormPageProps) -> Html {
         submit_tried: *submit_tried,
     };
 
+    let config = use_context::<AppConfig>();
+    let guard = use_state(|| None::<Guard>);
+
+    // Sends the form: the response, with every decision the guard made about its entries.
+    let finish = {
+        let (state, submitted, config, guard) = (state.clone(), submitted.clone(), config.clone(), guard.clone());
+        Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
+            let form = state.borrow();
+            let at = now();
+            let header = ResponseHeader { status: ResponseStatus::Completed, authored: Some(at.clone()), ..ResponseHeader::default() };
+            let staff = config.as_ref().and_then(|c| c.staff.clone()).unwrap_or_else(|| "(staff member not named)".into());
+            let setting = config.as_ref().map(|c| c.setting.clone()).unwrap_or_default();
+            let recorded: Vec<RecordedDecision> = decisions
+                .into_iter()
+                .map(|decision| {
+                    let confirmed = decision.severity == ImpactSeverity::Confirm;
+                    let demographic = decision.category.as_deref() == Some("demographics");
+                    RecordedDecision {
+                        setting: setting.clone(),
+                        confirmed_by: confirmed.then(|| staff.clone()),
+                        confirmed_at: confirmed.then(|| at.clone()),
+                        reason: confirmation.as_ref().filter(|_| confirmed).map(|c| c.reason.clone()),
+                        demographic_change: confirmation.as_ref().filter(|_| demographic).and_then(|c| c.demographic_change.clone()),
+                        decision,
+                    }
+                })
+                .collect();
+            submitted.set(Some(Submission {
+                response: serde_json::to_string_pretty(&form.to_response(&header)).unwrap_or_default(),
+                decisions: serde_json::to_string_pretty(&recorded).unwrap_or_default(),
+            }));
+            guard.set(None);
+            crate::web::focus("submitted");
+        })
+    };
+
     let on_submit = {
-        let (state, submit_tried, submitted, summary_ref) = (state.clone(), submit_tried.clone(), submitted.clone(), summary_ref.clone());
+        let (state, submit_tried, summary_ref, config, guard, finish) =
+            (state.clone(), submit_tried.clone(), summary_ref.clone(), config.clone(), guard.clone(), finish.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            let form = state.borrow();
-            if form.evaluate().completeness().is_complete() {
-                let header = ResponseHeader {
-                    status: ResponseStatus::Completed,
-                    authored: Some(now()),
-                    ..ResponseHeader::default()
-                };
-                let response = form.to_response(&header);
-                submitted.set(Some(serde_json::to_string_pretty(&response).unwrap_or_default()));
-                crate::web::focus("submitted");
-            } else {
-                submit_tried.set(true);
-                if let Some(summary) = summary_ref.cast::<web_sys::HtmlElement>() {
-                    let _ = summary.focus();
+            let entries = {
+                let form = state.borrow();
+                if !form.evaluate().completeness().is_complete() {
+                    submit_tried.set(true);
+                    if let Some(summary) = summary_ref.cast::<web_sys::HtmlElement>() {
+                        let _ = summary.focus();
+                    }
+                    crate::web::focus("error-summary");
+                    return;
                 }
-                crate::web::focus("error-summary");
+                form.coded_entries()
+            };
+            let rules = config.as_ref().map(|c| (c.rules.clone(), c.setting.clone()));
+            match rules {
+                Some((RulesState::Ready(ruleset), setting)) => match ruleset.check(&entries, &setting) {
+                    Ok(decisions) => match verdict(&decisions) {
+                        Verdict::Blocked { blocked } => guard.set(Some(Guard::Blocked(blocked))),
+                        Verdict::Confirm { confirmations, warnings } => {
+                            guard.set(Some(Guard::Confirm { decisions, confirmations, warnings }))
+                        }
+                        Verdict::Proceed { .. } => finish.emit((decisions, None)),
+                    },
+                    Err(unknown) => guard.set(Some(Guard::Unavailable(unknown.to_string()))),
+                },
+                // Without the rules, only a form that writes nothing coded may go.
+                _ if entries.is_empty() => finish.emit((Vec::new(), None)),
+                _ => guard.set(Some(Guard::Unavailable(
+                    "The code-impact rules have not loaded, so the coded entries this form writes cannot be checked. Reload the page when the connection is back.".into(),
+                ))),
             }
         })
     };
 
-    if let Some(response) = &*submitted {
+    if let Some(submission) = &*submitted {
         let again = {
             let (state, submitted, submit_tried, generation, q) = (state.clone(), submitted.clone(), submit_tried.clone(), generation.clone(), q.clone());
             Callback::from(move |_| {
@@ -106,7 +158,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
             <div class="panel confirmation" id="submitted" tabindex="-1">
                 <h1>{ "Form complete" }</h1>
                 <p>{ format!("{} is filled in. This is the QuestionnaireResponse it makes:", q.display_title()) }</p>
-                <pre class="response" id="response-json">{ response }</pre>
+                <pre class="response" id="response-json">{ &submission.response }</pre>
+                <h2>{ "Decisions about its coded entries" }</h2>
+                <p>{ "These travel with the submission, so the record shows who confirmed what, and why." }</p>
+                <pre class="response" id="decisions-json">{ &submission.decisions }</pre>
                 <div class="actions">
                     <button class="button" onclick={again}>{ "Fill in another" }</button>
                     <a class="button secondary" href="#/">{ "Back to the list of forms" }</a>
@@ -130,6 +185,25 @@ pub fn form_page(props: &FormPageProps) -> Html {
         Vec::new()
     };
     let completeness = evaluation.completeness();
+    let guard_view = match &*guard {
+        None => html! {},
+        Some(Guard::Blocked(blocked)) => html! { <BlockedPanel questionnaire={q.clone()} blocked={blocked.clone()} /> },
+        Some(Guard::Unavailable(why)) => html! {
+            <div class="error-summary" id="blocked" role="alert"><h2>{ "This form cannot be submitted yet" }</h2><p>{ why }</p></div>
+        },
+        Some(Guard::Confirm { decisions, confirmations, warnings }) => {
+            let on_confirm = {
+                let (finish, decisions) = (finish.clone(), decisions.clone());
+                Callback::from(move |c: Confirmation| finish.emit((decisions.clone(), Some(c))))
+            };
+            let on_cancel = {
+                let guard = guard.clone();
+                Callback::from(move |_| guard.set(None))
+            };
+            let suggested = suggested_change(&state.borrow());
+            html! { <ConfirmDialog questionnaire={q.clone()} confirmations={confirmations.clone()} warnings={warnings.clone()} {on_confirm} {on_cancel} {suggested} /> }
+        }
+    };
     let roots = form.roots().to_vec();
     drop(form);
 
@@ -140,6 +214,8 @@ pub fn form_page(props: &FormPageProps) -> Html {
             if let Some(description) = &q.description {
                 <p class="lead">{ description }</p>
             }
+            <ImpactSummary questionnaire={q.clone()} />
+            { guard_view }
             if !issues.is_empty() {
                 <div class="error-summary" id="error-summary" role="alert" tabindex="-1" ref={summary_ref}>
                     <h2>{ "There is a problem" }</h2>
@@ -165,6 +241,33 @@ pub fn form_page(props: &FormPageProps) -> Html {
             </form>
         </ContextProvider<FormContext>>
     }
+}
+
+/// What submitting produced: the response and the guard's decisions, as JSON.
+#[derive(Debug, Clone, PartialEq)]
+struct Submission {
+    response: String,
+    decisions: String,
+}
+
+/// What the submit guard is asking of the person.
+#[derive(Debug, Clone, PartialEq)]
+enum Guard {
+    Blocked(Vec<Decision>),
+    Confirm { decisions: Vec<Decision>, confirmations: Vec<Decision>, warnings: Vec<Decision> },
+    Unavailable(String),
+}
+
+/// An answered item that extracts to the end of the address's period says the new address
+/// is temporary, until that date: the guard's question starts answered.
+fn suggested_change(form: &FormState) -> Option<DemographicChange> {
+    let q = form.questionnaire();
+    let evaluation = form.evaluate();
+    form.nodes()
+        .filter(|n| evaluation.is_enabled(n.id))
+        .find(|n| q.item(n.item).definition.as_deref().is_some_and(|d| d.ends_with("Patient.address.period.end")))
+        .and_then(|n| n.answers.first())
+        .map(|until| DemographicChange::Temporary { until: Some(formwell_engine::input::input_text(until)) })
 }
 
 /// The current time as a FHIR instant (UTC, to the second).

@@ -55,6 +55,23 @@ pub fn hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
 
+/// The page's query string (`?setting=midwifery`).
+pub fn query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// Milliseconds since the page started, for measurements.
+pub fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map(|p| p.now()).unwrap_or_default()
+}
+
+/// Leaves a measurement on `window` for the benchmark tools to read.
+pub fn publish_measure(name: &str, value: f64) {
+    if let Some(w) = web_sys::window() {
+        let _ = js_sys::Reflect::set(&w, &name.into(), &value.into());
+    }
+}
+
 /// Goes to a hash route.
 pub fn set_hash(hash: &str) {
     if let Some(w) = web_sys::window() {

@@ -81,23 +81,27 @@ export function answersByLinkId(response) {
   return out;
 }
 
-/** Submits the form and returns the QuestionnaireResponse the app shows. */
-export async function submit(page) {
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
-  await page.waitForSelector('#response-json');
-  return JSON.parse(await page.textContent('#response-json'));
-}
-
 /** A radio or checkbox in the question (fieldset) with this legend. */
 export function option(page, question, label) {
   return page.getByRole('group', { name: question }).getByLabel(label, { exact: true });
 }
 
-/** A new page with a shipped template open and rendered. */
-export async function openTemplate(browser, server, id) {
+/** A new page with a shipped template open and rendered, once the code-impact rules have
+ * loaded; `query` sets the app's configuration (`?setting=midwifery`). */
+export async function openTemplate(browser, server, id, query = '') {
   const page = await newPage(browser);
-  await page.goto(`${server.url}/#/form/${id}`);
+  await page.goto(`${server.url}/${query}#/form/${id}`);
   await page.waitForSelector('form.questionnaire');
+  await page.waitForSelector('.impact:not(.loading)');
   return page;
+}
+
+/** Confirms the code-impact dialog with a reason. */
+export async function confirmDialog(page, reason) {
+  const dialog = page.getByRole('dialog');
+  await dialog.getByLabel('Why is this right to record?').fill(reason);
+  await dialog.getByLabel('I have checked this with the person and it is right to record').check();
+  await tick(page);
+  await dialog.getByRole('button', { name: 'Confirm and submit' }).click();
+  await tick(page);
 }

@@ -2,21 +2,27 @@
 // submitted, and the QuestionnaireResponse it shows checked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, openTemplate, tick, submit, answersByLinkId, option } from './harness.mjs';
+import { startServer, launch, newPage, openTemplate, confirmDialog, tick, answersByLinkId, option } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
-const open = (id) => openTemplate(browser, server, id);
+const open = (id, query) => openTemplate(browser, server, id, query);
 
-async function finish(page) {
-  const response = await submit(page);
+/** Submits, confirming the code-impact dialog when one opens, and reads the response. */
+async function finish(page, reason) {
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+  if (reason) await confirmDialog(page, reason);
+  await page.waitForSelector('#response-json');
+  const response = JSON.parse(await page.textContent('#response-json'));
   assert.deepEqual(page.consoleErrors, []);
   assert.equal(response.resourceType, 'QuestionnaireResponse');
   assert.equal(response.status, 'completed');
   assert.match(response.authored, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-  return { response, answers: answersByLinkId(response) };
+  const decisions = JSON.parse(await page.textContent('#decisions-json'));
+  return { response, answers: answersByLinkId(response), decisions };
 }
 
 test('the home page lists every shipped template with its coded-entry count', async () => {
@@ -132,20 +138,24 @@ test('change of contact details: a temporary address with an end date', async ()
   await tick(page);
   await page.getByLabel('Until when?').fill('2027-03-31');
   await option(page, 'Have you read the new details back to the person?', 'Yes').check();
-  const { answers } = await finish(page);
+  const { answers, decisions } = await finish(page, 'Moved out while the flat is repaired');
+  const address = decisions.filter((d) => d.category === 'demographics');
+  assert.ok(address.every((d) => d.reason === 'Moved out while the flat is repaired'));
+  assert.deepEqual(address[0].demographic_change, { change: 'temporary', until: '2027-03-31' }, "the form's own end date answers the guard's question");
   assert.deepEqual(answers['address-line1'], ['12 Mill Lane']);
   assert.deepEqual(answers['address-permanence'], ['Temporary']);
   assert.deepEqual(answers['address-until'], ['2027-03-31']);
   assert.equal(answers['phone'], undefined);
 });
 
-test('the harmful example fills in (the ruleset, not the renderer, must stop it)', async () => {
-  const page = await open('harmful-pregnancy-safeguarding-example');
+test('the harmful example submits from a midwifery service once the child protection code is confirmed', async () => {
+  const page = await open('harmful-pregnancy-safeguarding-example', '?setting=midwifery');
   await option(page, 'Is the parent pregnant?', 'Yes').check();
   await tick(page);
   await page.getByLabel('Expected delivery date').fill('2027-04-01');
   await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
-  const { answers } = await finish(page);
+  const { answers, decisions } = await finish(page, 'Recorded at the case conference');
+  assert.deepEqual(decisions.map((d) => [d.entry.link_id, d.severity]), [['pregnant', 'allow'], ['edd', 'allow'], ['cpp', 'confirm']]);
   assert.deepEqual(answers['edd'], ['2027-04-01']);
   assert.deepEqual(answers['cpp'], [true]);
 });

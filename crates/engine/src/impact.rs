@@ -274,3 +274,57 @@ impl FormState {
         out
     }
 }
+
+/// For a change of address: whether it replaces the permanent one, or is temporary until
+/// a date (then recorded as `use: temp` with a period, not over the permanent address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "lowercase")]
+pub enum DemographicChange {
+    Permanent,
+    Temporary {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+    },
+}
+
+/// A decision as it travels with a submission: what the ruleset said, and, for entries
+/// that needed it, who confirmed, when, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordedDecision {
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The service setting the form was filled in.
+    pub setting: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demographic_change: Option<DemographicChange>,
+}
+
+/// What the guard says about a filled form before it is submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Nothing needs a person's attention; warnings, if any, are to be shown.
+    Proceed { warnings: Vec<Decision> },
+    /// Staff must confirm these, with a reason, before it goes (warnings shown alongside).
+    Confirm { confirmations: Vec<Decision>, warnings: Vec<Decision> },
+    /// These cannot be submitted from this setting.
+    Blocked { blocked: Vec<Decision> },
+}
+
+/// Sorts a form's decisions into what the submit guard must do.
+pub fn verdict(decisions: &[Decision]) -> Verdict {
+    let of = |s: ImpactSeverity| decisions.iter().filter(|d| d.severity == s).cloned().collect::<Vec<_>>();
+    let (blocked, confirmations, warnings) = (of(ImpactSeverity::Block), of(ImpactSeverity::Confirm), of(ImpactSeverity::Warn));
+    if !blocked.is_empty() {
+        Verdict::Blocked { blocked }
+    } else if !confirmations.is_empty() {
+        Verdict::Confirm { confirmations, warnings }
+    } else {
+        Verdict::Proceed { warnings }
+    }
+}

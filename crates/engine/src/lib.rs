@@ -30,7 +30,7 @@ pub use answer::{AnswerValue, ValueKind};
 pub use coded::{CodeSource, WritableCode};
 pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
 pub use diagnostic::{Diagnostic, LoadError, Severity};
-pub use impact::{CodedEntry, Decision, Finding, LintReport};
+pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
 pub use load::Loaded;
 pub use questionnaire::{

@@ -1,6 +1,8 @@
-// App benchmark: the release build's transfer size (gzip -9 of wasm + js + css), and the
-// time to first rendered form in headless chromium for the largest shipped template
-// (navigation start to the form's submit button in the DOM; median of 15 cold loads).
+// App benchmark: the release build's transfer size (gzip -9 of wasm + js + css, and of the
+// code-impact ruleset that ships beside it), the time to first rendered form in headless
+// chromium for the largest shipped template (navigation start to the form's submit button
+// in the DOM), and the ruleset's load time in the page (parse and index); medians of 15
+// cold loads.
 // Run after a release build: `node tools/bench-app.mjs`. Prints figures; asserts nothing.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +24,9 @@ console.log(`| part | raw | gzip |\n|---|---:|---:|`);
 for (const k of Object.keys(sizes)) console.log(`| ${k} | ${kb(raw[k])} | ${kb(sizes[k])} |`);
 console.log(`| total | ${kb(raw.wasm + raw.js + raw.css)} | ${kb(total)} (budget 275 KB) |`);
 
+const ruleset = fs.readFileSync(path.join(dist, 'formwell-ruleset.json'));
+console.log(`| code-impact ruleset (fetched separately) | ${kb(ruleset.length)} | ${kb(zlib.gzipSync(ruleset, { level: 9 }).length)} |`);
+
 const templates = fs.readdirSync(path.join(repo, 'templates'));
 const largest = templates
   .map((f) => ({ id: path.basename(f, '.json'), items: JSON.stringify(JSON.parse(fs.readFileSync(path.join(repo, 'templates', f)))).match(/"linkId"/g).length }))
@@ -30,6 +35,7 @@ const largest = templates
 const server = await startServer();
 const browser = await launch();
 const times = [];
+const rulesetLoads = [];
 try {
   for (let i = 0; i < 15; i++) {
     const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
@@ -37,6 +43,8 @@ try {
     await page.goto(`${server.url}/#/form/${largest.id}`);
     await page.waitForSelector('button[type=submit]');
     times.push(await page.evaluate(() => performance.now()));
+    await page.waitForFunction(() => window.formwellRulesetLoadMs !== undefined);
+    rulesetLoads.push(await page.evaluate(() => window.formwellRulesetLoadMs));
     await context.close();
   }
 } finally {
@@ -46,3 +54,6 @@ try {
 times.sort((a, b) => a - b);
 console.log(`\ntime to first rendered form, ${largest.id} (${largest.items} items), loopback, cold cache: ` +
   `median ${times[7].toFixed(0)} ms (min ${times[0].toFixed(0)}, max ${times[14].toFixed(0)})`);
+rulesetLoads.sort((a, b) => a - b);
+console.log(`ruleset load in the page (parse + index, after fetch): median ${rulesetLoads[7].toFixed(1)} ms ` +
+  `(min ${rulesetLoads[0].toFixed(1)}, max ${rulesetLoads[14].toFixed(1)})`);

@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, FixedOffset, NaiveDate, Timelike};
 use serde::{Deserialize, Serialize};
 
 /// A code from a code system, as FHIR writes it.
@@ -208,7 +208,7 @@ impl FhirDateTime {
     /// "7 March 2024 at 14:05" for messages.
     pub fn human(&self) -> String {
         match self.instant {
-            Some(i) => format!("{} at {}", self.date.human(), i.format("%H:%M")),
+            Some(i) => format!("{} at {:02}:{:02}", self.date.human(), i.hour(), i.minute()),
             None => self.date.human(),
         }
     }

@@ -18,7 +18,8 @@ pub fn parse_input(item: &Item, text: &str, unit: Option<&Coding>) -> Result<Opt
         return Ok(None);
     }
     let value = match item.kind {
-        ItemType::Integer => AnswerValue::Integer(trimmed.parse().map_err(|_| NotAValue)?),
+        // FHIR's integer is 32-bit: a larger number would be refused by the record.
+        ItemType::Integer => AnswerValue::Integer(trimmed.parse::<i32>().map_err(|_| NotAValue)?.into()),
         ItemType::Decimal => AnswerValue::Decimal(parse_decimal(trimmed)?),
         ItemType::Date => AnswerValue::Date(FhirDate::parse(trimmed).ok_or(NotAValue)?),
         ItemType::DateTime => AnswerValue::DateTime(FhirDateTime::parse(trimmed).ok_or(NotAValue)?),

@@ -12,9 +12,11 @@
 //! the server), and never touches the DOM.
 
 pub mod answer;
+pub mod backend;
 pub mod coded;
 pub mod datatypes;
 pub mod diagnostic;
+pub mod extract;
 mod extension;
 pub mod form;
 pub mod impact;
@@ -29,7 +31,9 @@ pub mod xhtml;
 pub use answer::{AnswerValue, ValueKind};
 pub use coded::{CodeSource, WritableCode};
 pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
+pub use backend::Capabilities;
 pub use diagnostic::{Diagnostic, LoadError, Severity};
+pub use extract::{Idempotency, Submission};
 pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
 pub use load::Loaded;

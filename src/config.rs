@@ -1,13 +1,48 @@
-//! How this copy of the app is set up: the service setting it is used in (which decides
-//! what its forms may write) and who is using it. Read from the page's query string
-//! (`?setting=midwifery&staff=Sam%20Patel`) until the backend configuration arrives.
+//! How this copy of the app is set up: the record backend it submits to (base URL, bearer
+//! token, patient and practitioner), the service setting it is used in (which decides what
+//! its forms may write), and who is using it. Read from `formwell.config.json` served
+//! beside the app, then from the page's query string for testing
+//! (`?fhir=http://127.0.0.1:9000&patient=Patient/1&setting=midwifery`), which wins.
+//! The token lives only in memory.
 
 use std::rc::Rc;
 
-use formwell_engine::Ruleset;
+use formwell_engine::{Capabilities, Reference, Ruleset};
+use serde_json::Value;
 
 /// The setting used when none is given: the most careful one.
 pub const DEFAULT_SETTING: &str = "community";
+/// How long a send may take before it counts as failed and is tried again.
+pub const DEFAULT_SEND_TIMEOUT_MS: u32 = 20_000;
+
+/// The record backend and the context a submission is made in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Backend {
+    /// The FHIR base URL, without a trailing slash.
+    pub base: String,
+    pub token: Option<String>,
+    pub patient: Option<String>,
+    pub practitioner: Option<String>,
+}
+
+impl Backend {
+    pub fn subject(&self) -> Option<Reference> {
+        self.patient.as_ref().map(|p| Reference { reference: Some(p.clone()), ..Default::default() })
+    }
+}
+
+/// What the backend's `/metadata` said.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BackendState {
+    /// No backend is configured: forms end by showing what they would send.
+    NotConfigured,
+    Checking,
+    Ready(Capabilities),
+    /// Reached, but it cannot take Formwell's submissions safely.
+    Unsuitable(String),
+    /// Not reached; submissions wait and are tried again.
+    Unreachable(String),
+}
 
 /// The app's configuration and its code-impact rules, shared with every page.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +50,9 @@ pub struct AppConfig {
     pub setting: String,
     /// Who is filling forms, as recorded with confirmations.
     pub staff: Option<String>,
+    pub backend: Option<Backend>,
+    pub backend_state: BackendState,
+    pub send_timeout_ms: u32,
     pub rules: RulesState,
 }
 
@@ -37,19 +75,74 @@ impl PartialEq for RulesState {
     }
 }
 
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            setting: DEFAULT_SETTING.into(),
+            staff: None,
+            backend: None,
+            backend_state: BackendState::NotConfigured,
+            send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
+            rules: RulesState::Loading,
+        }
+    }
+}
+
 impl AppConfig {
-    /// Reads `setting` and `staff` from a query string (`?a=b&c=d`).
-    pub fn from_query(query: &str) -> AppConfig {
-        let mut config = AppConfig { setting: DEFAULT_SETTING.into(), staff: None, rules: RulesState::Loading };
-        for pair in query.trim_start_matches('?').split('&') {
-            let Some((key, value)) = pair.split_once('=') else { continue };
-            let value = crate::route::decode(&value.replace('+', " "));
-            match key {
-                "setting" if !value.is_empty() => config.setting = value,
-                "staff" if !value.is_empty() => config.staff = Some(value),
-                _ => {}
+    /// Applies one setting by name; unknown names are ignored.
+    fn set(&mut self, key: &str, value: String) {
+        if value.is_empty() {
+            return;
+        }
+        let backend = || Backend::default();
+        match key {
+            "setting" => self.setting = value,
+            "staff" => self.staff = Some(value),
+            "fhir" => self.backend.get_or_insert_with(backend).base = value.trim_end_matches('/').to_owned(),
+            "token" => self.backend.get_or_insert_with(backend).token = Some(value),
+            "patient" => self.backend.get_or_insert_with(backend).patient = Some(value),
+            "practitioner" => self.backend.get_or_insert_with(backend).practitioner = Some(value),
+            "sendTimeoutMs" => self.send_timeout_ms = value.parse().unwrap_or(DEFAULT_SEND_TIMEOUT_MS),
+            _ => {}
+        }
+    }
+
+    /// Reads the served configuration file (a JSON object of the same names).
+    pub fn apply_file(&mut self, json: &Value) {
+        if let Some(object) = json.as_object() {
+            for (key, value) in object {
+                let text = value.as_str().map(str::to_owned).or_else(|| value.as_u64().map(|n| n.to_string()));
+                if let Some(text) = text {
+                    self.set(key, text);
+                }
             }
         }
+        self.settle_backend();
+    }
+
+    /// Reads a query string (`?a=b&c=d`).
+    pub fn apply_query(&mut self, query: &str) {
+        for pair in query.trim_start_matches('?').split('&') {
+            if let Some((key, value)) = pair.split_once('=') {
+                self.set(key, crate::route::decode(&value.replace('+', " ")));
+            }
+        }
+        self.settle_backend();
+    }
+
+    fn settle_backend(&mut self) {
+        if self.backend.as_ref().is_some_and(|b| b.base.is_empty()) {
+            self.backend = None;
+        }
+        if self.backend.is_some() && self.backend_state == BackendState::NotConfigured {
+            self.backend_state = BackendState::Checking;
+        }
+    }
+
+    /// The configuration from the query string alone.
+    pub fn from_query(query: &str) -> AppConfig {
+        let mut config = AppConfig::default();
+        config.apply_query(query);
         config
     }
 
@@ -67,10 +160,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn setting_and_staff_come_from_the_query() {
-        let c = AppConfig::from_query("?setting=midwifery&staff=Sam+Patel");
+    fn setting_staff_and_backend_come_from_the_query() {
+        let c = AppConfig::from_query("?setting=midwifery&staff=Sam+Patel&fhir=http%3A%2F%2F127.0.0.1%3A9000%2F&patient=Patient%2F1");
         assert_eq!(c.setting, "midwifery");
         assert_eq!(c.staff.as_deref(), Some("Sam Patel"));
-        assert_eq!(AppConfig::from_query("").setting, "community");
+        let backend = c.backend.unwrap();
+        assert_eq!(backend.base, "http://127.0.0.1:9000");
+        assert_eq!(backend.patient.as_deref(), Some("Patient/1"));
+        assert_eq!(c.backend_state, BackendState::Checking);
+        let plain = AppConfig::from_query("");
+        assert_eq!(plain.setting, "community");
+        assert_eq!(plain.backend_state, BackendState::NotConfigured);
+    }
+
+    #[test]
+    fn the_query_overrides_the_served_file() {
+        let mut c = AppConfig::default();
+        c.apply_file(&serde_json::json!({"fhir": "https://record.example/R4", "setting": "health_visiting", "patient": "Patient/9"}));
+        c.apply_query("?patient=Patient/2");
+        let backend = c.backend.unwrap();
+        assert_eq!(backend.base, "https://record.example/R4");
+        assert_eq!(backend.patient.as_deref(), Some("Patient/2"));
+        assert_eq!(c.setting, "health_visiting");
     }
 }

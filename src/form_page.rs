@@ -4,10 +4,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use formwell_engine::{verdict, Action, Decision, DemographicChange, FormState, ImpactSeverity, NodeId, RecordedDecision, ResponseHeader, ResponseStatus, Verdict};
+use formwell_engine::{verdict, Action, Decision, DemographicChange, FormState, Idempotency, Reference, ImpactSeverity, NodeId, RecordedDecision, ResponseHeader, ResponseStatus, Verdict};
 use yew::prelude::*;
 
-use crate::config::{AppConfig, RulesState};
+use crate::config::{AppConfig, BackendState, RulesState};
+use crate::outbox::{Outbox, Outgoing, SendState};
 use crate::diagnostics_view::LoadNotice;
 use crate::impact_view::{BlockedPanel, ConfirmDialog, Confirmation, ImpactSummary};
 use crate::item_view::Children;
@@ -71,11 +72,12 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
 
     let config = use_context::<AppConfig>();
+    let outbox = use_context::<Outbox>();
     let guard = use_state(|| None::<Guard>);
 
     // Sends the form: the response, with every decision the guard made about its entries.
     let finish = {
-        let (state, submitted, config, guard) = (state.clone(), submitted.clone(), config.clone(), guard.clone());
+        let (state, submitted, config, guard, outbox) = (state.clone(), submitted.clone(), config.clone(), guard.clone(), outbox.clone());
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
             let form = state.borrow();
             let at = now();
@@ -97,9 +99,47 @@ pub fn form_page(props: &FormPageProps) -> Html {
                     }
                 })
                 .collect();
+            let decisions_json = serde_json::to_string_pretty(&recorded).unwrap_or_default();
+            // With a record system configured, the submission goes into the outbox as one
+            // transaction Bundle; its identifiers come from an id made now, once.
+            let mut outgoing_id = None;
+            if let (Some(config), Some(outbox)) = (config.as_ref(), outbox.as_ref()) {
+                if let Some(backend) = &config.backend {
+                    let idempotency = match &config.backend_state {
+                        BackendState::Ready(caps) => caps.idempotency().unwrap_or(Idempotency::ConditionalCreate),
+                        _ => Idempotency::ConditionalCreate,
+                    };
+                    let submission = formwell_engine::Submission {
+                        id: crate::web::random_uuid(),
+                        authored: at.clone(),
+                        subject: backend.subject(),
+                        author: backend.practitioner.as_ref().map(|p| Reference {
+                            reference: Some(p.clone()),
+                            display: config.staff.clone(),
+                            ..Default::default()
+                        }),
+                        device: format!("Formwell {} (web)", env!("CARGO_PKG_VERSION")),
+                        ruleset_version: config.ruleset().map(|r| r.version().to_owned()),
+                        decisions: recorded,
+                    };
+                    let bundle = form.transaction_bundle(&submission, idempotency);
+                    outbox.submit(
+                        Outgoing {
+                            id: submission.id.clone(),
+                            title: form.questionnaire().display_title().to_owned(),
+                            bundle: bundle.to_string(),
+                            state: SendState::Sending { attempt: 0 },
+                        },
+                        backend.clone(),
+                        config.send_timeout_ms,
+                    );
+                    outgoing_id = Some(submission.id);
+                }
+            }
             submitted.set(Some(Submission {
                 response: serde_json::to_string_pretty(&form.to_response(&header)).unwrap_or_default(),
-                decisions: serde_json::to_string_pretty(&recorded).unwrap_or_default(),
+                decisions: decisions_json,
+                outgoing: outgoing_id,
             }));
             guard.set(None);
             crate::web::focus("submitted");
@@ -157,6 +197,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
         return html! {
             <div class="panel confirmation" id="submitted" tabindex="-1">
                 <h1>{ "Form complete" }</h1>
+                <SendStatus outgoing={submission.outgoing.clone()} />
                 <p>{ format!("{} is filled in. This is the QuestionnaireResponse it makes:", q.display_title()) }</p>
                 <pre class="response" id="response-json">{ &submission.response }</pre>
                 <h2>{ "Decisions about its coded entries" }</h2>
@@ -248,6 +289,8 @@ pub fn form_page(props: &FormPageProps) -> Html {
 struct Submission {
     response: String,
     decisions: String,
+    /// The outbox entry, when a record system is configured.
+    outgoing: Option<String>,
 }
 
 /// What the submit guard is asking of the person.
@@ -277,5 +320,57 @@ fn now() -> String {
     match iso.split_once('.') {
         Some((head, _)) => format!("{head}Z"),
         None => iso,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SendStatusProps {
+    outgoing: Option<String>,
+}
+
+/// Where the submission is: sending, sent (with what the record now holds), waiting to be
+/// tried again (with "send now"), or refused (kept, with the reason).
+#[function_component(SendStatus)]
+fn send_status(props: &SendStatusProps) -> Html {
+    let outbox = use_context::<Outbox>();
+    let Some(id) = &props.outgoing else {
+        return html! { <p class="notice" id="send-status" role="status">{ "No record system is configured, so nothing was sent." }</p> };
+    };
+    let Some(outgoing) = outbox.as_ref().and_then(|o| o.get(id)) else { return html! {} };
+    let send_now = {
+        let (outbox, id) = (outbox.clone(), id.clone());
+        Callback::from(move |_| {
+            if let Some(o) = &outbox {
+                o.send_now(&id);
+            }
+        })
+    };
+    let (class, body) = match &outgoing.state {
+        SendState::Sending { attempt } if *attempt <= 1 => ("sending", html! { <p>{ "Sending to the record system…" }</p> }),
+        SendState::Sending { attempt } => ("sending", html! { <p>{ format!("Sending to the record system (attempt {attempt})…") }</p> }),
+        SendState::Sent { locations } => ("sent", html! {
+            <>
+                <p><strong>{ "Sent to the record system." }</strong></p>
+                <ul class="locations">{ for locations.iter().map(|l| html! { <li><code>{ l }</code></li> }) }</ul>
+            </>
+        }),
+        SendState::Waiting { error, retry_in_s, .. } => ("waiting", html! {
+            <>
+                <p><strong>{ "Not sent yet. " }</strong>{ format!("{error}. It is kept here and will be tried again in about {retry_in_s} seconds.") }</p>
+                <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
+            </>
+        }),
+        SendState::Refused { message } => ("refused", html! {
+            <>
+                <p><strong>{ "The record system refused this form: " }</strong>{ message }</p>
+                <p>{ "It is kept here, not lost. Show this message to whoever looks after the form or the record system." }</p>
+            </>
+        }),
+    };
+    html! {
+        <div class={classes!("send-status", class)} id="send-status" role="status">
+            { body }
+            <details><summary>{ "The Bundle sent" }</summary><pre class="response" id="bundle-json">{ &outgoing.bundle }</pre></details>
+        </div>
     }
 }

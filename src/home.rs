@@ -79,8 +79,14 @@ pub fn home(props: &HomeProps) -> Html {
         })
     };
 
+    let pending = use_context::<crate::outbox::Outbox>().map(|o| o.pending()).unwrap_or(0);
     html! {
         <>
+            if pending > 0 {
+                <p class="notice" id="outbox-count" role="status">
+                    { format!("{pending} form{} not yet taken by the record system (kept on this page until they are).", if pending == 1 { "" } else { "s" }) }
+                </p>
+            }
             <h1>{ "Forms" }</h1>
             <p class="lead">{ "Choose a form to fill in. Each says how many coded entries it can write into the shared record." }</p>
             <ul class="template-list">

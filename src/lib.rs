@@ -9,15 +9,20 @@ pub mod home;
 pub mod impact_view;
 pub mod item_view;
 pub mod library;
+pub mod outbox;
 pub mod route;
 pub mod web;
 pub mod widgets;
 
 use yew::prelude::*;
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::config::{AppConfig, RulesState};
+use formwell_engine::Capabilities;
+
+use crate::config::{AppConfig, BackendState, RulesState};
+use crate::outbox::{Outbox, Outgoing};
 use crate::form_page::FormPage;
 use crate::home::Home;
 use crate::library::Template;
@@ -25,18 +30,57 @@ use crate::route::Route;
 
 /// The compiled code-impact ruleset, served beside the app (see Trunk.toml).
 pub const RULESET_FILE: &str = "formwell-ruleset.json";
+/// One change to the app's configuration, applied to its latest value.
+type ConfigChange = Box<dyn FnOnce(&mut AppConfig)>;
+
+/// The optional configuration file served beside the app.
+pub const CONFIG_FILE: &str = "formwell.config.json";
+
+/// Reads the backend's CapabilityStatement and records what it supports.
+async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigChange>) {
+    let (backend, timeout) = {
+        let c = config.borrow();
+        (c.backend.clone(), c.send_timeout_ms)
+    };
+    let Some(backend) = backend else { return };
+    let state = match web::fhir_request("GET", &format!("{}/metadata", backend.base), None, backend.token.as_deref(), timeout).await {
+        web::Exchange::Answered { status: 200, body } => {
+            match serde_json::from_str(&body).map_err(|e| e.to_string()).and_then(|json| Capabilities::from_capability_statement(&json)) {
+                Ok(caps) => match caps.idempotency() {
+                    Ok(_) => BackendState::Ready(caps),
+                    Err(why) => BackendState::Unsuitable(why),
+                },
+                Err(why) => BackendState::Unsuitable(why),
+            }
+        }
+        web::Exchange::Answered { status, .. } => BackendState::Unreachable(format!("its /metadata answered {status}")),
+        web::Exchange::NoAnswer(why) => BackendState::Unreachable(why),
+    };
+    update.emit(Box::new(move |c: &mut AppConfig| c.backend_state = state));
+}
 
 /// The whole app: a template library and the form being filled.
 #[function_component(App)]
 pub fn app() -> Html {
     let route = use_state(|| Route::parse(&web::hash()));
     let opened = use_state(|| None::<Template>);
-    let config = use_state(|| AppConfig::from_query(&web::query()));
+    // The configuration is a value that several loads fill in; each load changes its own
+    // part of the latest value, so they cannot overwrite one another.
+    let config_cell = use_mut_ref(|| AppConfig::from_query(&web::query()));
+    let config_generation = use_state(|| 0u64);
+    let update_config = {
+        let (cell, generation) = (config_cell.clone(), config_generation.clone());
+        Callback::from(move |change: ConfigChange| {
+            change(&mut cell.borrow_mut());
+            generation.set(*generation + 1);
+        })
+    };
     {
-        // The ruleset is a file of its own beside the app, so the first form renders
-        // while it loads.
-        let config = config.clone();
+        let (update, cell) = (update_config.clone(), config_cell.clone());
         use_effect_with((), move |_| {
+            let rules_update = update.clone();
+            // The ruleset is a file of its own beside the app, so the first form renders
+            // while it loads.
             wasm_bindgen_futures::spawn_local(async move {
                 let rules = match web::fetch_text(RULESET_FILE).await {
                     Ok(text) => {
@@ -50,10 +94,31 @@ pub fn app() -> Html {
                     }
                     Err(e) => RulesState::Failed(e),
                 };
-                config.set(AppConfig { rules, ..(*config).clone() });
+                rules_update.emit(Box::new(move |c: &mut AppConfig| c.rules = rules));
+            });
+            wasm_bindgen_futures::spawn_local(async move {
+                // The served configuration file is optional; the query string wins over it.
+                if let Ok(text) = web::fetch_text(CONFIG_FILE).await {
+                    if let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) {
+                        let query = web::query();
+                        update.emit(Box::new(move |c: &mut AppConfig| {
+                            c.apply_file(&json);
+                            c.apply_query(&query);
+                        }));
+                    }
+                }
+                check_backend(cell, update).await;
             });
         });
     }
+    let config = config_cell.borrow().clone();
+    let outbox_items = use_mut_ref(Vec::<Outgoing>::new);
+    let outbox_wake = use_mut_ref(Vec::<String>::new);
+    let outbox_generation = use_state(|| 0u64);
+    let outbox = {
+        let generation = outbox_generation.clone();
+        Outbox::new(outbox_items, *outbox_generation, Callback::from(move |_| generation.set(*generation + 1)), outbox_wake)
+    };
     {
         let route = route.clone();
         use_effect_with((), move |_| {
@@ -84,13 +149,23 @@ pub fn app() -> Html {
         .ruleset()
         .and_then(|r| r.setting(&config.setting).ok().map(|s| s.title.clone()))
         .unwrap_or_else(|| config.setting.clone());
+    let record = match &config.backend_state {
+        BackendState::NotConfigured => "No record system configured".to_owned(),
+        BackendState::Checking => "Checking the record system…".to_owned(),
+        BackendState::Ready(caps) => format!("Record system: {}", caps.describe()),
+        BackendState::Unsuitable(why) => format!("Record system unsuitable: {why}"),
+        BackendState::Unreachable(why) => format!("Record system not reachable: {why}"),
+    };
     html! {
-        <ContextProvider<AppConfig> context={(*config).clone()}>
+        <ContextProvider<AppConfig> context={config.clone()}>
+        <ContextProvider<Outbox> context={outbox}>
             <header class="app-header">
                 <a class="app-name" href="#/">{ "Formwell" }</a>
                 <span class="app-setting">{ setting_title }</span>
+                <span class="app-record" id="record-status" role="status">{ record }</span>
             </header>
             <main class="page" id="main">{ page }</main>
+        </ContextProvider<Outbox>>
         </ContextProvider<AppConfig>>
     }
 }

@@ -122,3 +122,92 @@ mod tests {
         assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
     }
 }
+
+/// What an HTTP exchange came to: a status and body, or no answer at all.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exchange {
+    Answered { status: u16, body: String },
+    /// The network failed, or no answer came within the time allowed.
+    NoAnswer(String),
+}
+
+/// Sends a FHIR request (JSON body, bearer token), giving up after `timeout_ms`.
+pub async fn fhir_request(method: &str, url: &str, body: Option<&str>, token: Option<&str>, timeout_ms: u32) -> Exchange {
+    let Some(window) = web_sys::window() else { return Exchange::NoAnswer("no browser window".into()) };
+    let headers = match web_sys::Headers::new() {
+        Ok(h) => h,
+        Err(e) => return Exchange::NoAnswer(describe(e)),
+    };
+    let _ = headers.set("Accept", "application/fhir+json");
+    if body.is_some() {
+        let _ = headers.set("Content-Type", "application/fhir+json");
+    }
+    if let Some(token) = token {
+        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    }
+    let abort = web_sys::AbortController::new().ok();
+    let init = web_sys::RequestInit::new();
+    init.set_method(method);
+    init.set_headers(&headers);
+    if let Some(body) = body {
+        init.set_body(&JsValue::from_str(body));
+    }
+    if let Some(abort) = &abort {
+        init.set_signal(Some(&abort.signal()));
+    }
+    // The timer aborts the request; a late answer is then ignored.
+    let timer = abort.as_ref().map(|abort| {
+        let abort = abort.clone();
+        let closure = Closure::once(move || abort.abort());
+        let handle = window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(closure.as_ref().unchecked_ref(), timeout_ms as i32)
+            .unwrap_or(0);
+        (handle, closure)
+    });
+    let outcome = async {
+        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|e| {
+            if abort.as_ref().is_some_and(|a| a.signal().aborted()) {
+                format!("no answer within {} seconds", timeout_ms / 1000)
+            } else {
+                format!("could not reach the record system ({})", describe(e))
+            }
+        })?;
+        let response: web_sys::Response = response.dyn_into().map_err(describe)?;
+        let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(|e| {
+            if abort.as_ref().is_some_and(|a| a.signal().aborted()) {
+                format!("no answer within {} seconds", timeout_ms / 1000)
+            } else {
+                describe(e)
+            }
+        })?;
+        Ok::<_, String>((response.status(), text.as_string().unwrap_or_default()))
+    }
+    .await;
+    if let Some((handle, _closure)) = timer {
+        window.clear_timeout_with_handle(handle);
+    }
+    match outcome {
+        Ok((status, body)) => Exchange::Answered { status, body },
+        Err(why) => Exchange::NoAnswer(why),
+    }
+}
+
+/// Waits, without blocking the page.
+pub async fn sleep(ms: u32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// A random (v4) UUID from the browser's cryptographic generator.
+pub fn random_uuid() -> String {
+    web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
+}
+
+/// A random number in [0, 1), for jitter.
+pub fn random() -> f64 {
+    js_sys::Math::random()
+}

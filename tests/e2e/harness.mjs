@@ -5,6 +5,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -22,7 +24,9 @@ export async function startServer() {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     let file;
-    if (url.pathname.startsWith('/corpus/')) {
+    if (url.pathname.startsWith('/fixtures/')) {
+      file = path.join(here, decodeURIComponent(url.pathname.slice(1)));
+    } else if (url.pathname.startsWith('/corpus/')) {
       file = path.join(corpus, decodeURIComponent(url.pathname.slice('/corpus/'.length)));
       if (!file.startsWith(corpus)) { res.writeHead(403).end(); return; }
     } else {
@@ -104,4 +108,29 @@ export async function confirmDialog(page, reason) {
   await tick(page);
   await dialog.getByRole('button', { name: 'Confirm and submit' }).click();
   await tick(page);
+}
+
+/** The independent FHIR R4 server (tests/fhir-server, Medplum's router) on a free loopback
+ * port, with a bearer token; helpers to create, search and steer it. */
+export async function startFhirServer(token = 'test-token') {
+  const child = spawn(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], {
+    env: { ...process.env, FHIR_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise((resolve, reject) => {
+    const lines = readline.createInterface({ input: child.stdout });
+    lines.on('line', (line) => { if (line.startsWith('listening ')) resolve(line.slice('listening '.length)); });
+    child.on('exit', (code) => reject(new Error(`the FHIR server exited (${code})`)));
+  });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
+  const fhir = async (method, p, body) => {
+    const res = await fetch(`${url}/${p}`, { method, headers, body: body && JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  };
+  return {
+    url, token,
+    create: async (resource) => (await fhir('POST', resource.resourceType, resource)).body,
+    search: async (query) => ((await fhir('GET', query)).body.entry ?? []).map((e) => e.resource),
+    control: async (what, args = {}) => (await fetch(`${url}/_control/${what}`, { method: 'POST', body: JSON.stringify(args) })).json(),
+    close: () => { child.kill(); },
+  };
 }

@@ -79,9 +79,12 @@ impl Capabilities {
 /// An OperationOutcome in plain words: each issue's text and where it is.
 pub fn describe_outcome(json: &Value) -> String {
     let issues = json["issue"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    // The errors are the reason; warnings beside them only bury it.
+    let serious = |i: &&Value| i["severity"] == "error" || i["severity"] == "fatal";
+    let any_serious = issues.iter().any(|i| serious(&i));
     let lines: Vec<String> = issues
         .iter()
-        .filter(|i| i["severity"] != "information")
+        .filter(|i| if any_serious { serious(i) } else { i["severity"] != "information" })
         .map(|i| {
             let text = i["details"]["text"].as_str().or(i["diagnostics"].as_str()).or(i["code"].as_str()).unwrap_or("a problem");
             let place = i["expression"].as_array().and_then(|e| e.first()).and_then(Value::as_str).or(i["location"][0].as_str());

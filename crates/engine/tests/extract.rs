@@ -239,7 +239,8 @@ fn capability_statements_decide_how_submissions_stay_single() {
 #[test]
 fn operation_outcomes_and_transaction_responses_read_back_in_plain_words() {
     let outcome = json!({"resourceType": "OperationOutcome", "issue": [
-        {"severity": "error", "code": "invalid", "details": {"text": "Invalid code format"}, "expression": ["Bundle.entry[1].resource.code.coding[0].code"]}]});
+        {"severity": "error", "code": "invalid", "details": {"text": "Invalid code format"}, "expression": ["Bundle.entry[1].resource.code.coding[0].code"]},
+        {"severity": "warning", "code": "invalid", "details": {"text": "Invalid reference"}, "expression": ["Bundle.entry[1].resource.derivedFrom[0]"]}]});
     assert_eq!(describe_outcome(&outcome), "Invalid code format (at Bundle.entry[1].resource.code.coding[0].code)");
     let response = json!({"resourceType": "Bundle", "type": "transaction-response", "entry": [
         {"response": {"status": "201 Created", "location": "QuestionnaireResponse/9/_history/1"}}]});

@@ -1,0 +1,158 @@
+// Submitting to an independently written FHIR R4 server (tests/fhir-server: Medplum's FHIR
+// router and validator, in memory, on 127.0.0.1): what a submission writes, read back
+// through FHIR search; exactly one copy when the same Bundle arrives twice, after a
+// timeout the server committed, or after 500s; a refused submission kept with a clear
+// message; and every Bundle validated as R4 by the server.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startFhirServer, launch, newPage, tick, option, confirmDialog } from './harness.mjs';
+
+let server, fhir, browser;
+before(async () => { server = await startServer(); fhir = await startFhirServer(); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.close(); fhir?.close(); });
+
+/** A new person and member of staff on the server, and the app opened for them. */
+async function openFor(id, extra = '') {
+  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }] });
+  const practitioner = await fhir.create({ resourceType: 'Practitioner', name: [{ family: 'Patel', given: ['Sam'] }] });
+  const query = `?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.token}&patient=Patient/${patient.id}` +
+    `&practitioner=Practitioner/${practitioner.id}&staff=Sam%20Patel${extra}`;
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/${query}#/form/${id}`);
+  await page.waitForSelector('.impact:not(.loading)');
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  return { page, patient: `Patient/${patient.id}`, practitioner: `Practitioner/${practitioner.id}` };
+}
+
+async function fillFamily(page) {
+  await page.getByRole('textbox', { name: 'First name', exact: true }).fill('Amina');
+  await page.getByRole('textbox', { name: 'Last name', exact: true }).fill('Begum');
+  await page.getByLabel('Postcode').fill('E1 6AN');
+  await page.getByLabel("Child's first name").fill('Rafi');
+  await page.getByLabel("Child's date of birth").fill('2024-05-01');
+  await option(page, 'Do you agree to share what the centre records with your GP practice and health visiting team?', 'Yes').check();
+  await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
+}
+
+async function fillHarmfulAndSubmit(page) {
+  await option(page, 'Is the parent pregnant?', 'Yes').check();
+  await tick(page);
+  await page.getByLabel('Expected delivery date').fill('2027-04-01');
+  await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+  await confirmDialog(page, 'Plan confirmed at the case conference');
+}
+
+const sent = (page) => page.waitForSelector('.send-status.sent', { timeout: 20000 });
+
+test('a submission is read back through FHIR search: response, consent and provenance', async () => {
+  const { page, patient, practitioner } = await openFor('family-registration');
+  await fillFamily(page);
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await sent(page);
+  const responses = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
+  assert.equal(responses.length, 1);
+  const qr = responses[0];
+  assert.equal(qr.questionnaire, 'https://formwell.example/fhir/Questionnaire/family-registration|1.0.0');
+  assert.equal(qr.author.reference, practitioner);
+  assert.match(qr.identifier.value, /^[0-9a-f-]{36}\/response$/);
+  const byIdentifier = await fhir.search(`QuestionnaireResponse?identifier=${encodeURIComponent(`${qr.identifier.system}|${qr.identifier.value}`)}`);
+  assert.equal(byIdentifier.length, 1, 'findable by its identifier');
+
+  const consents = await fhir.search(`Consent?patient=${patient}`);
+  assert.equal(consents.length, 1);
+  assert.equal(consents[0].provision.type, 'permit');
+  assert.equal(consents[0].sourceReference.reference, `QuestionnaireResponse/${qr.id}`, 'the urn:uuid reference was resolved');
+  const provenance = await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`);
+  assert.equal(provenance.length, 1);
+  assert.match(provenance[0].policy[0], /^https:\/\/formwell.example\/ruleset\/[0-9a-f]{16}$/);
+  assert.match(await page.locator('#send-status').textContent(), new RegExp(`QuestionnaireResponse/${qr.id}`));
+  assert.deepEqual(page.consoleErrors, []);
+});
+
+test('extracted answers become Observations, with the confirmed decision on the Provenance', async () => {
+  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
+  await fillHarmfulAndSubmit(page);
+  await sent(page);
+  const observations = await fhir.search(`Observation?subject=${patient}`);
+  assert.deepEqual(observations.map((o) => o.code.coding[0].code).sort(), ['161714006', '342191000000101', '77386006']);
+  const [qr] = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
+  assert.ok(observations.every((o) => o.derivedFrom[0].reference === `QuestionnaireResponse/${qr.id}`));
+  const [provenance] = await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`);
+  assert.equal(provenance.target.length, 4);
+  const decision = provenance.extension.find((e) => e.extension.some((p) => p.url === 'category' && p.valueCode === 'child_protection'));
+  const part = (name) => decision.extension.find((p) => p.url === name);
+  assert.equal(part('reason').valueString, 'Plan confirmed at the case conference');
+  assert.equal(part('confirmedBy').valueString, 'Sam Patel');
+});
+
+test('the same Bundle arriving twice leaves one copy of each resource', async () => {
+  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
+  // Every POST of a Bundle reaches the server twice, as a retrying proxy might send it.
+  await page.route((url) => url.origin === fhir.url && url.pathname === '/', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    await route.fetch();
+    await route.fulfill({ response: await route.fetch() });
+  });
+  await fillHarmfulAndSubmit(page);
+  await sent(page);
+  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
+  assert.equal((await fhir.search(`Observation?subject=${patient}`)).length, 3);
+  const [qr] = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
+  assert.equal((await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`)).length, 1);
+});
+
+test('a timeout after the server committed, then a retry, leaves one copy', async () => {
+  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery&sendTimeoutMs=1000');
+  await fhir.control('hold', { ms: 2500 });
+  await fillHarmfulAndSubmit(page);
+  await page.waitForSelector('.send-status.waiting');
+  assert.match(await page.locator('#send-status').textContent(), /no answer within 1 seconds/);
+  await sent(page);
+  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
+  assert.equal((await fhir.search(`Observation?subject=${patient}`)).length, 3);
+});
+
+test('500 then 200: tried again until taken, one copy', async () => {
+  const { page, patient } = await openFor('family-registration');
+  await fhir.control('fail', { count: 2, status: 500 });
+  await fillFamily(page);
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await page.waitForSelector('.send-status.waiting');
+  assert.match(await page.locator('#send-status').textContent(), /answered 500/);
+  await page.getByRole('button', { name: 'Send now' }).click();
+  await sent(page);
+  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
+  assert.equal((await fhir.search(`Consent?patient=${patient}`)).length, 1);
+});
+
+test('a refused submission shows the reason in plain words and stays saved', async () => {
+  const { page, patient } = await openFor('family-registration');
+  await page.evaluate((url) => { location.hash = `#/open?url=${encodeURIComponent(url)}`; }, `${server.url}/fixtures/attendance-with-a-bad-code.json`);
+  await page.waitForSelector('form.questionnaire');
+  await option(page, 'Attended the session?', 'Yes').check();
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await page.waitForSelector('.send-status.refused', { timeout: 20000 });
+  const text = await page.locator('#send-status').textContent();
+  assert.match(text, /The record system refused this form: Invalid code format \(at Bundle\.entry\[1\]\.resource\.code\.coding\[0\]\.code\) \(HTTP 400\)/);
+  assert.match(text, /It is kept here, not lost/);
+  assert.match(await page.locator('#bundle-json').textContent(), /" attended"/, 'the Bundle is still there to fix and resend');
+  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 0, 'nothing partial was stored');
+  await page.goto(page.url().replace(/#.*$/, '#/'));
+  await page.waitForSelector('#outbox-count');
+  assert.match(await page.locator('#outbox-count').textContent(), /1 form not yet taken/);
+});
+
+test('a wrong token is reported, not hidden', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=wrong#/`);
+  await page.waitForFunction(() => /not reachable/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  assert.match(await page.locator('#record-status').textContent(), /answered 401/);
+});
+
+test('every Bundle the tests sent was validated as R4 by the server; only the deliberate one was refused', async () => {
+  const counts = await fhir.control('stats');
+  assert.ok(counts.validated >= 6, JSON.stringify(counts));
+  assert.equal(counts.rejected, 1);
+});

@@ -81,7 +81,7 @@ pub fn blocked_panel(props: &BlockedProps) -> Html {
                 { for props.blocked.iter().map(|d| html! {
                     <li>
                         <p><strong>{ format!("{}: {}", question_label(&props.questionnaire, &d.entry.link_id), d.entry.value) }</strong>
-                           { format!(" would be recorded as {}.", d.category_title.clone().unwrap_or_default().to_lowercase()) }</p>
+                           { format!(" would be recorded as {}.", d.category_title.clone().unwrap_or_default().to_ascii_lowercase()) }</p>
                         <p>{ &d.effect }</p>
                         if let Some(instead) = &d.instead { <p class="instead"><strong>{ "What to do instead: " }</strong>{ instead }</p> }
                     </li>

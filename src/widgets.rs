@@ -313,7 +313,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
         Widget::Slider => {
             let bound = |v: &Option<AnswerValue>| v.as_ref().map(input_text).unwrap_or_default();
             let (min, max) = (bound(&item.constraints.min_value), bound(&item.constraints.max_value));
-            let step = item.slider_step.map(|s| s.to_string()).unwrap_or_else(|| "1".into());
+            let step = item.slider_step.map(formwell_engine::answer::format_number).unwrap_or_else(|| "1".into());
             let current = if shown_text.is_empty() { None } else { Some(shown_text.clone()) };
             html! {
                 <div class="slider">

@@ -219,7 +219,8 @@ fn summarise(codes: usize, demographic_items: usize, findings: &[Finding]) -> St
     // One line per category, at its most severe.
     let mut attention: Vec<(String, ImpactSeverity)> = Vec::new();
     for f in findings.iter().filter(|f| f.severity >= ImpactSeverity::Warn) {
-        let title = f.category_title.clone().unwrap_or_default().to_lowercase();
+        // Titles are plain ASCII; to_lowercase would bring Unicode case tables into the wasm.
+        let title = f.category_title.clone().unwrap_or_default().to_ascii_lowercase();
         match attention.iter_mut().find(|(t, _)| *t == title) {
             Some((_, s)) => *s = (*s).max(f.severity),
             None => attention.push((title, f.severity)),

@@ -162,13 +162,10 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
             if !ids.contains(key) {
                 return Err(err(&policies_path, format!("setting {id} names {key}, which is not a category")));
             }
-            let severity = match value.as_str() {
-                Some("allow") => ImpactSeverity::Allow,
-                Some("warn") => ImpactSeverity::Warn,
-                Some("confirm") => ImpactSeverity::Confirm,
-                Some("block") => ImpactSeverity::Block,
-                _ => return Err(err(&policies_path, format!("setting {id}, {key}: use block, confirm, warn or allow"))),
-            };
+            let severity = value
+                .as_str()
+                .and_then(ImpactSeverity::from_code)
+                .ok_or_else(|| err(&policies_path, format!("setting {id}, {key}: use block, confirm, warn or allow")))?;
             severities.insert(key.clone(), severity);
         }
         settings.push(SettingPolicy { id, title, severities });

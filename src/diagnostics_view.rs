@@ -3,19 +3,16 @@
 use formwell_engine::{Diagnostic, Severity};
 use yew::prelude::*;
 
-#[derive(Properties, PartialEq)]
-pub struct LoadNoticeProps {
-    pub diagnostics: Vec<Diagnostic>,
-}
+// These views hold no state, so they are plain functions rather than components: each
+// component costs the wasm bundle its own copy of Yew's lifecycle code.
 
 /// A notice above a form that loaded with warnings or unsupported features: a short
 /// summary, with the details (each with its place in the file) one tap away.
-#[function_component(LoadNotice)]
-pub fn load_notice(props: &LoadNoticeProps) -> Html {
-    if props.diagnostics.is_empty() {
+pub fn load_notice(diagnostics: &[Diagnostic]) -> Html {
+    if diagnostics.is_empty() {
         return html! {};
     }
-    let count = |s| props.diagnostics.iter().filter(|d| d.severity == s).count();
+    let count = |s| diagnostics.iter().filter(|d| d.severity == s).count();
     let (warnings, unsupported) = (count(Severity::Warning), count(Severity::Unsupported));
     let mut parts = Vec::new();
     if warnings > 0 {
@@ -29,23 +26,17 @@ pub fn load_notice(props: &LoadNoticeProps) -> Html {
             <p><strong>{ "This form opened, but " }</strong>{ parts.join(", and ") }{ "." }</p>
             <details>
                 <summary>{ "Show the details for the form's designer" }</summary>
-                <DiagnosticList diagnostics={props.diagnostics.clone()} />
+                { diagnostic_list(diagnostics) }
             </details>
         </div>
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct DiagnosticListProps {
-    pub diagnostics: Vec<Diagnostic>,
-}
-
 /// Each finding with where it is.
-#[function_component(DiagnosticList)]
-pub fn diagnostic_list(props: &DiagnosticListProps) -> Html {
+pub fn diagnostic_list(diagnostics: &[Diagnostic]) -> Html {
     html! {
         <ul class="diagnostics">
-            { for props.diagnostics.iter().map(|d| {
+            { for diagnostics.iter().map(|d| {
                 let label = match d.severity {
                     Severity::Warning => "Read generously",
                     Severity::Unsupported => "Not carried out",

@@ -9,8 +9,8 @@ use yew::prelude::*;
 
 use crate::config::{AppConfig, BackendState, RulesState};
 use crate::outbox::{Outbox, Outgoing, SendState};
-use crate::diagnostics_view::LoadNotice;
-use crate::impact_view::{BlockedPanel, ConfirmDialog, Confirmation, ImpactSummary};
+use crate::diagnostics_view::load_notice;
+use crate::impact_view::{blocked_panel, ConfirmDialog, Confirmation, ImpactSummary};
 use crate::item_view::Children;
 use crate::library::Template;
 
@@ -99,7 +99,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                     }
                 })
                 .collect();
-            let decisions_json = serde_json::to_string_pretty(&recorded).unwrap_or_default();
+            let decisions_json = serde_json::to_string(&recorded).unwrap_or_default();
             // With a record system configured, the submission goes into the outbox as one
             // transaction Bundle; its identifiers come from an id made now, once.
             let mut outgoing_id = None;
@@ -123,12 +123,17 @@ pub fn form_page(props: &FormPageProps) -> Html {
                         decisions: recorded,
                     };
                     let bundle = form.transaction_bundle(&submission, idempotency);
+                    let demographics = form.demographic_changes(&submission.decisions);
                     outbox.submit(
                         Outgoing {
                             id: submission.id.clone(),
                             title: form.questionnaire().display_title().to_owned(),
                             bundle: bundle.to_string(),
                             state: SendState::Sending { attempt: 0 },
+                            response_token: submission.response_token(),
+                            demographics,
+                            patient: backend.patient.clone(),
+                            today: at.get(..10).unwrap_or_default().to_owned(),
                         },
                         backend.clone(),
                         config.send_timeout_ms,
@@ -137,7 +142,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 }
             }
             submitted.set(Some(Submission {
-                response: serde_json::to_string_pretty(&form.to_response(&header)).unwrap_or_default(),
+                response: serde_json::to_string(&form.to_response(&header)).unwrap_or_default(),
                 decisions: decisions_json,
                 outgoing: outgoing_id,
             }));
@@ -228,7 +233,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     let completeness = evaluation.completeness();
     let guard_view = match &*guard {
         None => html! {},
-        Some(Guard::Blocked(blocked)) => html! { <BlockedPanel questionnaire={q.clone()} blocked={blocked.clone()} /> },
+        Some(Guard::Blocked(blocked)) => blocked_panel(&q, blocked),
         Some(Guard::Unavailable(why)) => html! {
             <div class="error-summary" id="blocked" role="alert"><h2>{ "This form cannot be submitted yet" }</h2><p>{ why }</p></div>
         },
@@ -250,7 +255,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
 
     html! {
         <ContextProvider<FormContext> context={context}>
-            <LoadNotice diagnostics={(*props.template.diagnostics).clone()} />
+            { load_notice(&props.template.diagnostics) }
             <h1>{ q.display_title() }</h1>
             if let Some(description) = &q.description {
                 <p class="lead">{ description }</p>

@@ -5,14 +5,15 @@ use wasm_bindgen::JsCast;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::diagnostics_view::DiagnosticList;
-use crate::library::{self, Template};
+use crate::diagnostics_view::diagnostic_list;
+use crate::library::{LibraryState, Template};
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
 pub struct HomeProps {
     /// Called with a template the person opened from a file or a URL.
     pub on_open: Callback<Template>,
+    pub library: LibraryState,
 }
 
 /// Why opening a template failed, in words.
@@ -35,7 +36,6 @@ fn coded_entries(template: &Template) -> String {
 /// The list of forms, newest first as shipped, and the two ways to open another.
 #[function_component(Home)]
 pub fn home(props: &HomeProps) -> Html {
-    let templates = use_memo((), |_| library::shipped());
     let failure = use_state(|| None::<OpenFailure>);
     let url = use_state(String::new);
 
@@ -89,6 +89,12 @@ pub fn home(props: &HomeProps) -> Html {
             }
             <h1>{ "Forms" }</h1>
             <p class="lead">{ "Choose a form to fill in. Each says how many coded entries it can write into the shared record." }</p>
+            { match &props.library {
+                LibraryState::Loading => html! { <p class="loading" role="status">{ "Loading the forms…" }</p> },
+                LibraryState::Failed(why) => html! {
+                    <div class="error-summary" role="alert"><h2>{ "The list of forms could not be loaded" }</h2><p>{ why }</p></div>
+                },
+                LibraryState::Ready(templates) => html! {
             <ul class="template-list">
                 { for templates.iter().map(|t| {
                     let q = &t.questionnaire;
@@ -101,8 +107,10 @@ pub fn home(props: &HomeProps) -> Html {
                     }
                 }) }
             </ul>
+                },
+            } }
             <h2>{ "Open another form" }</h2>
-            if let Some(f) = &*failure { <OpenFailureView failure={f.clone()} /> }
+            if let Some(f) = &*failure { { open_failure_view(f) } }
             <div class="open">
                 <label class="question" for="open-file">{ "From a file on this device" }</label>
                 <div class="hint">{ "A FHIR R4 Questionnaire in JSON" }</div>
@@ -117,14 +125,9 @@ pub fn home(props: &HomeProps) -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct OpenFailureProps {
-    failure: OpenFailure,
-}
-
-#[function_component(OpenFailureView)]
-fn open_failure_view(props: &OpenFailureProps) -> Html {
-    match &props.failure {
+/// Why a template did not open. (A function, not a component: it holds no state.)
+fn open_failure_view(failure: &OpenFailure) -> Html {
+    match failure {
         OpenFailure::Unreachable(why) => html! {
             <div class="error-summary" role="alert"><h2>{ "The form could not be opened" }</h2><p>{ why }</p></div>
         },
@@ -132,7 +135,7 @@ fn open_failure_view(props: &OpenFailureProps) -> Html {
             <div class="error-summary" role="alert">
                 <h2>{ format!("{source} is not a form this app can open") }</h2>
                 <p>{ "Send these details to whoever made the form:" }</p>
-                <DiagnosticList diagnostics={error.errors().cloned().collect::<Vec<_>>()} />
+                { diagnostic_list(&error.errors().cloned().collect::<Vec<_>>()) }
             </div>
         },
     }
@@ -164,7 +167,7 @@ pub fn open_from_url(props: &OpenFromUrlProps) -> Html {
         });
     }
     match &*failure {
-        Some(f) => html! { <><OpenFailureView failure={f.clone()} /><p><a href="#/">{ "Back to the list of forms" }</a></p></> },
+        Some(f) => html! { <>{ open_failure_view(f) }<p><a href="#/">{ "Back to the list of forms" }</a></p></> },
         None => html! { <p class="loading" role="status">{ format!("Opening {}…", props.url) }</p> },
     }
 }

@@ -64,23 +64,17 @@ fn question_label(q: &Questionnaire, link_id: &str) -> String {
     q.item_by_link_id(link_id).map(|i| i.label().to_owned()).unwrap_or_else(|| link_id.to_owned())
 }
 
-#[derive(Properties, PartialEq)]
-pub struct BlockedProps {
-    pub questionnaire: Arc<Questionnaire>,
-    pub blocked: Vec<Decision>,
-}
-
-/// Why the form cannot be submitted, and what to do instead.
-#[function_component(BlockedPanel)]
-pub fn blocked_panel(props: &BlockedProps) -> Html {
+/// Why the form cannot be submitted, and what to do instead. (A function, not a
+/// component: it holds no state.)
+pub fn blocked_panel(questionnaire: &Questionnaire, blocked: &[Decision]) -> Html {
     html! {
         <div class="error-summary blocked" id="blocked" role="alert" tabindex="-1">
             <h2>{ "This form cannot be submitted from here" }</h2>
             <p>{ "It would write entries that your service does not record in the shared record. Nothing has been sent." }</p>
             <ul>
-                { for props.blocked.iter().map(|d| html! {
+                { for blocked.iter().map(|d| html! {
                     <li>
-                        <p><strong>{ format!("{}: {}", question_label(&props.questionnaire, &d.entry.link_id), d.entry.value) }</strong>
+                        <p><strong>{ format!("{}: {}", question_label(questionnaire, &d.entry.link_id), d.entry.value) }</strong>
                            { format!(" would be recorded as {}.", d.category_title.clone().unwrap_or_default().to_ascii_lowercase()) }</p>
                         <p>{ &d.effect }</p>
                         if let Some(instead) = &d.instead { <p class="instead"><strong>{ "What to do instead: " }</strong>{ instead }</p> }

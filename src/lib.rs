@@ -25,7 +25,7 @@ use crate::config::{AppConfig, BackendState, RulesState};
 use crate::outbox::{Outbox, Outgoing};
 use crate::form_page::FormPage;
 use crate::home::Home;
-use crate::library::Template;
+use crate::library::{LibraryState, Template};
 use crate::route::Route;
 
 /// The compiled code-impact ruleset, served beside the app (see Trunk.toml).
@@ -112,6 +112,24 @@ pub fn app() -> Html {
         });
     }
     let config = config_cell.borrow().clone();
+    let library = use_state(|| LibraryState::Loading);
+    {
+        let library = library.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let state = match web::fetch_text(library::LIBRARY_FILE).await.and_then(|text| library::from_library_json(&text)) {
+                    Ok((templates, broken)) => {
+                        for b in broken {
+                            web_sys::console::error_1(&format!("a shipped template does not load: {b}").into());
+                        }
+                        LibraryState::Ready(Rc::new(templates))
+                    }
+                    Err(why) => LibraryState::Failed(why),
+                };
+                library.set(state);
+            });
+        });
+    }
     let outbox_items = use_mut_ref(Vec::<Outgoing>::new);
     let outbox_wake = use_mut_ref(Vec::<String>::new);
     let outbox_generation = use_state(|| 0u64);
@@ -134,14 +152,15 @@ pub fn app() -> Html {
         })
     };
     let page = match &*route {
-        Route::Home => html! { <Home on_open={on_open.clone()} /> },
-        Route::Form(id) => match library::find(id) {
-            Some(template) => html! { <FormPage key={id.clone()} template={template} /> },
-            None => html! { <NotFound what={format!("There is no template called \"{id}\".")} /> },
+        Route::Home => html! { <Home on_open={on_open.clone()} library={(*library).clone()} /> },
+        Route::Form(id) => match (library.find(id), &*library) {
+            (Some(template), _) => html! { <FormPage key={id.clone()} template={template} /> },
+            (None, LibraryState::Loading) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
+            (None, _) => not_found(&format!("There is no template called \"{id}\".")),
         },
         Route::Opened => match &*opened {
             Some(template) => html! { <FormPage key={template.source.clone()} template={template.clone()} /> },
-            None => html! { <NotFound what={"No template is open. Choose one from the list, or open a file."} /> },
+            None => not_found("No template is open. Choose one from the list, or open a file."),
         },
         Route::OpenUrl(url) => html! { <home::OpenFromUrl url={url.clone()} on_open={on_open} /> },
     };
@@ -170,17 +189,12 @@ pub fn app() -> Html {
     }
 }
 
-#[derive(Properties, PartialEq)]
-struct NotFoundProps {
-    what: AttrValue,
-}
-
-#[function_component(NotFound)]
-fn not_found(props: &NotFoundProps) -> Html {
+/// A page that is not there. (A function, not a component: it holds no state.)
+fn not_found(what: &str) -> Html {
     html! {
         <div class="panel">
             <h1>{ "Page not found" }</h1>
-            <p>{ props.what.clone() }</p>
+            <p>{ what }</p>
             <p><a href="#/">{ "Back to the list of forms" }</a></p>
         </div>
     }

@@ -5,16 +5,59 @@ use std::sync::Arc;
 
 use formwell_engine::{Diagnostic, Questionnaire};
 
-/// The shipped templates as (id, JSON): the id is the file name in `templates/`.
-pub const SHIPPED: &[(&str, &str)] = &[
-    ("family-registration", include_str!("../templates/family-registration.json")),
-    ("antenatal-education-attendance", include_str!("../templates/antenatal-education-attendance.json")),
-    ("speech-language-check-2y", include_str!("../templates/speech-language-check-2y.json")),
-    ("healthy-eating-session", include_str!("../templates/healthy-eating-session.json")),
-    ("breastfeeding-peer-support", include_str!("../templates/breastfeeding-peer-support.json")),
-    ("change-of-contact-details", include_str!("../templates/change-of-contact-details.json")),
-    ("harmful-pregnancy-safeguarding-example", include_str!("../templates/harmful-pregnancy-safeguarding-example.json")),
-];
+/// The shipped templates, one file beside the app (`formwell library` writes it from
+/// `templates/` at build time): outside the wasm, so the form filler stays small, and
+/// cached for offline use like the rest of the app.
+pub const LIBRARY_FILE: &str = "formwell-templates.json";
+
+/// The template library, as far as it has loaded.
+#[derive(Debug, Clone)]
+pub enum LibraryState {
+    Loading,
+    Ready(Rc<Vec<Template>>),
+    Failed(String),
+}
+
+impl PartialEq for LibraryState {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (LibraryState::Loading, LibraryState::Loading) => true,
+            (LibraryState::Ready(a), LibraryState::Ready(b)) => Rc::ptr_eq(a, b),
+            (LibraryState::Failed(a), LibraryState::Failed(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl LibraryState {
+    /// A shipped template by id, when the library has loaded.
+    pub fn find(&self, id: &str) -> Option<Template> {
+        match self {
+            LibraryState::Ready(templates) => templates.iter().find(|t| t.source == id).cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Reads the library file: `{"templates": [{"id": ..., "questionnaire": {...}}]}`. A
+/// template in it that does not load is left out and named in the error list.
+pub fn from_library_json(text: &str) -> Result<(Vec<Template>, Vec<String>), String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("the template library is not readable: {e}"))?;
+    let mut templates = Vec::new();
+    let mut broken = Vec::new();
+    for entry in json["templates"].as_array().into_iter().flatten() {
+        let id = entry["id"].as_str().unwrap_or("(no id)");
+        match Questionnaire::from_json(&entry["questionnaire"]) {
+            Ok(loaded) => templates.push(Template {
+                source: id.to_owned(),
+                questionnaire: Arc::new(loaded.questionnaire),
+                diagnostics: Rc::new(loaded.diagnostics),
+            }),
+            Err(e) => broken.push(format!("{id}: {e}")),
+        }
+    }
+    Ok((templates, broken))
+}
 
 /// A template ready to fill, with what loading it found.
 #[derive(Debug, Clone)]
@@ -41,15 +84,4 @@ impl Template {
             diagnostics: Rc::new(loaded.diagnostics),
         })
     }
-}
-
-/// Every shipped template, loaded. A shipped template that fails to load is a build
-/// defect (the test suite loads them all), so it is left out rather than breaking the app.
-pub fn shipped() -> Vec<Template> {
-    SHIPPED.iter().filter_map(|(id, text)| Template::load(id, text).ok()).collect()
-}
-
-/// One shipped template by id.
-pub fn find(id: &str) -> Option<Template> {
-    SHIPPED.iter().find(|(i, _)| *i == id).and_then(|(i, text)| Template::load(i, text).ok())
 }

@@ -11,6 +11,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use formwell_engine::backend::{describe_outcome, transaction_locations};
+use formwell_engine::{demographic_patch, DemographicChanges};
+use serde_json::Value;
 use yew::prelude::*;
 
 use crate::config::Backend;
@@ -34,6 +36,15 @@ pub struct Outgoing {
     pub title: String,
     pub bundle: String,
     pub state: SendState,
+    /// `system|value` of its QuestionnaireResponse's identifier, to ask whether a send
+    /// that went unanswered was stored.
+    pub response_token: String,
+    /// A change of name, address or phone, applied to the person's record as it is when
+    /// the Bundle is sent (see `demographic_patch`).
+    pub demographics: Option<DemographicChanges>,
+    pub patient: Option<String>,
+    /// The day the change starts (YYYY-MM-DD).
+    pub today: String,
 }
 
 /// The outbox, shared through a context; a new generation re-renders what shows it.
@@ -89,33 +100,25 @@ impl Outbox {
     }
 
     async fn send_until_settled(&self, id: &str, backend: &Backend, timeout_ms: u32) {
-        let Some(bundle) = self.get(id).map(|o| o.bundle) else { return };
+        let Some(outgoing) = self.get(id) else { return };
         let mut attempt = 0;
         loop {
             attempt += 1;
             self.set_state(id, SendState::Sending { attempt });
-            let exchange = web::fhir_request("POST", &backend.base, Some(&bundle), backend.token.as_deref(), timeout_ms).await;
-            let error = match exchange {
-                Exchange::Answered { status, body } if (200..300).contains(&status) => {
-                    let state = match serde_json::from_str(&body).map_err(|e| e.to_string()).and_then(|json| transaction_locations(&json)) {
-                        Ok(locations) => SendState::Sent { locations },
-                        // Taken (2xx) but not understood: sent, with nothing to link to.
-                        Err(_) => SendState::Sent { locations: Vec::new() },
-                    };
+            let error = match self.attempt(&outgoing, backend, timeout_ms).await {
+                Attempt::Settled(state) => {
                     self.set_state(id, state);
                     return;
                 }
-                Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
-                    let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_else(|_| format!("status {status}"));
-                    self.set_state(id, SendState::Refused { message: format!("{reason} (HTTP {status})") });
-                    return;
-                }
-                Exchange::Answered { status, body } => {
-                    let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_default();
-                    format!("the record system answered {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") })
-                }
-                Exchange::NoAnswer(why) => why,
+                Attempt::TryAgain(error) => error,
             };
+            // Before sending again, ask whether the last send was stored after all (its
+            // answer lost to a timeout, or a proxy that sent it twice): a repeat is harmless
+            // for conditional creates, but a demographic patch must not run twice.
+            if let Some(location) = stored_already(&outgoing, backend, timeout_ms).await {
+                self.set_state(id, SendState::Sent { locations: vec![location] });
+                return;
+            }
             // Exponential backoff with jitter, capped at a minute.
             let base = 1000.0 * 2f64.powi(attempt.min(6) as i32 - 1);
             let wait_ms = (base.min(60_000.0) * (0.5 + web::random())) as u32;
@@ -132,5 +135,71 @@ impl Outbox {
                 }
             }
         }
+    }
+
+    /// One send: the person's current record first when the form changes it, then the
+    /// Bundle.
+    async fn attempt(&self, outgoing: &Outgoing, backend: &Backend, timeout_ms: u32) -> Attempt {
+        let mut bundle = outgoing.bundle.clone();
+        if let (Some(changes), Some(patient)) = (&outgoing.demographics, &outgoing.patient) {
+            let url = format!("{}/{patient}", backend.base);
+            let record = match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
+                Exchange::Answered { status: 200, body } => serde_json::from_str::<Value>(&body).map_err(|e| e.to_string()),
+                Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
+                    let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_else(|_| format!("status {status}"));
+                    return Attempt::Settled(SendState::Refused { message: format!("the person's record could not be read to update it: {reason} (HTTP {status})") });
+                }
+                Exchange::Answered { status, .. } => Err(format!("reading the person's record answered {status}")),
+                Exchange::NoAnswer(why) => Err(why),
+            };
+            let patched = record.and_then(|record| {
+                let entry = demographic_patch(changes, &record, &outgoing.today)?;
+                let mut json: Value = serde_json::from_str(&bundle).map_err(|e| e.to_string())?;
+                json["entry"].as_array_mut().ok_or("the Bundle has no entries")?.push(entry);
+                Ok::<_, String>(json.to_string())
+            });
+            match patched {
+                Ok(with_patch) => bundle = with_patch,
+                Err(why) => return Attempt::TryAgain(why),
+            }
+        }
+        match web::fhir_request("POST", &backend.base, Some(&bundle), backend.token.as_deref(), timeout_ms).await {
+            Exchange::Answered { status, body } if (200..300).contains(&status) => {
+                // Taken (2xx); an answer that cannot be read still means it was taken.
+                let locations = serde_json::from_str(&body).map_err(|e| e.to_string()).and_then(|json| transaction_locations(&json)).unwrap_or_default();
+                Attempt::Settled(SendState::Sent { locations })
+            }
+            Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
+                let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_else(|_| format!("status {status}"));
+                // A refusal of a repeat (a proxy that delivered it twice) is no refusal.
+                match stored_already(outgoing, backend, timeout_ms).await {
+                    Some(location) => Attempt::Settled(SendState::Sent { locations: vec![location] }),
+                    None => Attempt::Settled(SendState::Refused { message: format!("{reason} (HTTP {status})") }),
+                }
+            }
+            Exchange::Answered { status, body } => {
+                let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_default();
+                Attempt::TryAgain(format!("the record system answered {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }))
+            }
+            Exchange::NoAnswer(why) => Attempt::TryAgain(why),
+        }
+    }
+}
+
+enum Attempt {
+    Settled(SendState),
+    TryAgain(String),
+}
+
+/// Where the record keeps this submission's QuestionnaireResponse, if it has it.
+async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32) -> Option<String> {
+    let url = format!("{}/QuestionnaireResponse?identifier={}", backend.base, crate::route::encode(&outgoing.response_token));
+    match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
+        Exchange::Answered { status: 200, body } => {
+            let json: Value = serde_json::from_str(&body).ok()?;
+            let id = json["entry"][0]["resource"]["id"].as_str()?;
+            Some(format!("QuestionnaireResponse/{id}"))
+        }
+        _ => None,
     }
 }

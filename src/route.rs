@@ -43,7 +43,7 @@ impl Route {
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), as
 /// `encodeURIComponent` does; written out so that routes work in native tests too.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

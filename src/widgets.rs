@@ -376,7 +376,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                         if let Ok(bytes) = crate::web::read_bytes(&file).await {
                             set_answer.emit(Some(AnswerValue::Attachment(Attachment {
                                 content_type: Some(file.type_()).filter(|t| !t.is_empty()),
-                                data: Some(crate::web::base64(&bytes)),
+                                data: Some(formwell_engine::demographics::base64(&bytes)),
                                 url: None,
                                 size: Some(bytes.len() as u64),
                                 title: Some(file.name()),

@@ -129,18 +129,33 @@ async fn a_template_with_warnings_says_so_above_the_form() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn every_shipped_template_renders_and_loads_cleanly() {
-    let shipped = library::shipped();
-    assert_eq!(shipped.len(), library::SHIPPED.len(), "every shipped template loads");
-    let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/templates")).unwrap().count();
-    assert_eq!(files, library::SHIPPED.len(), "every file in templates/ is shipped");
-    for template in shipped {
-        assert!(template.diagnostics.is_empty(), "{}: {:?}", template.source, template.diagnostics);
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/templates");
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let id = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let template = Template::load(&id, &std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert!(template.diagnostics.is_empty(), "{id}: {:?}", template.diagnostics);
         let q = &template.questionnaire;
         for field in [&q.title, &q.description, &q.publisher, &q.version, &q.status] {
-            assert!(field.is_some(), "{} lacks title, description, publisher, version or status", template.source);
+            assert!(field.is_some(), "{id} lacks title, description, publisher, version or status");
         }
         let html = render(template.clone()).await;
-        assert!(html.contains(q.display_title()), "{}", template.source);
+        assert!(html.contains(q.display_title()), "{id}");
         assert!(html.contains("Check and submit"));
+        count += 1;
     }
+    assert_eq!(count, 7);
+}
+
+#[test]
+fn the_library_file_gives_every_template_and_names_a_broken_one() {
+    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/family-registration.json")).unwrap();
+    let text = format!(r#"{{"templates": [{{"id": "family-registration", "questionnaire": {good}}}, {{"id": "broken", "questionnaire": {{"resourceType": "Patient"}}}}]}}"#);
+    let (templates, broken) = library::from_library_json(&text).unwrap();
+    assert_eq!(templates.len(), 1);
+    assert_eq!(templates[0].source, "family-registration");
+    assert_eq!(broken.len(), 1);
+    assert!(broken[0].starts_with("broken: "), "{broken:?}");
+    assert!(library::from_library_json("not json").is_err());
 }

@@ -31,6 +31,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Gather the Questionnaires of a folder into the app's template library (one JSON
+    /// file); fails if any of them does not load, so a broken template stops the build.
+    Library {
+        /// The folder of Questionnaire JSON files (each file's name, less .json, is its id).
+        #[arg(long, default_value = "templates")]
+        from: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Write the compiled ruleset (JSON) to a file, or to standard output: the bundled one,
     /// or one compiled now from a ruleset source folder.
     Ruleset {
@@ -52,6 +61,41 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Lint { templates, setting, format } => lint(&templates, &setting, format),
         Command::Ruleset { out, from } => ruleset(out, from),
+        Command::Library { from, out } => library(&from, &out),
+    }
+}
+
+fn library(from: &std::path::Path, out: &std::path::Path) -> ExitCode {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(from) {
+        Ok(entries) => entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Err(e) => {
+            eprintln!("formwell: cannot read {}: {e}", from.display());
+            return ExitCode::from(2);
+        }
+    };
+    files.sort();
+    let mut templates = Vec::new();
+    let mut failed = false;
+    for path in &files {
+        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        match Questionnaire::parse(&text) {
+            Ok(_) => templates.push(serde_json::json!({ "id": id, "questionnaire": serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default() })),
+            Err(e) => {
+                eprintln!("formwell: {}: {e}", path.display());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return ExitCode::from(2);
+    }
+    match std::fs::write(out, serde_json::json!({ "templates": templates }).to_string()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("formwell: cannot write {}: {e}", out.display());
+            ExitCode::from(2)
+        }
     }
 }
 

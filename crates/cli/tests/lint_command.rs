@@ -63,3 +63,24 @@ fn the_bundled_ruleset_is_written_out_with_its_version() {
     assert_eq!(ruleset["version"], formwell_cli::bundled_ruleset().version());
     assert_eq!(ruleset["settings"].as_array().unwrap().len(), 4);
 }
+
+#[test]
+fn the_template_library_holds_every_template_and_a_broken_one_stops_it() {
+    let out = std::env::temp_dir().join(format!("formwell-library-{}.json", std::process::id()));
+    let (code, _, err) = formwell(&["library", "--from", ".", "--out", out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let library: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let ids: Vec<&str> = library["templates"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 7);
+    assert!(ids.contains(&"family-registration"));
+    assert_eq!(library["templates"][0]["questionnaire"]["resourceType"], "Questionnaire");
+
+    let broken = std::env::temp_dir().join(format!("formwell-broken-library-{}", std::process::id()));
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("bad.json"), r#"{"resourceType": "Questionnaire", "item": [{"linkId": "a"}]}"#).unwrap();
+    let (code, _, err) = formwell(&["library", "--from", broken.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    std::fs::remove_dir_all(&broken).ok();
+    std::fs::remove_file(&out).ok();
+    assert_eq!(code, 2);
+    assert!(err.contains("has no type"), "{err}");
+}

@@ -26,6 +26,20 @@ pub const DECISION_EXTENSION: &str = "https://formwell.example/fhir/StructureDef
 /// The confidentiality label on entries the person did not agree to share.
 pub const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality";
 
+// Fixed codings, kept as JSON text: parsed when used, they cost the wasm bundle a few
+// bytes of text each instead of the code the json! macro generates for nested literals.
+const CONSENT_SCOPE: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy","display":"Privacy Consent"}]}"#;
+const CONSENT_CATEGORY: &str = r#"[{"coding":[{"system":"http://loinc.org","code":"59284-0","display":"Patient Consent"}]}]"#;
+const RESTRICTED_META: &str = r#"{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R","display":"restricted"}]}"#;
+const SURVEY_CATEGORY: &str = r#"[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"survey","display":"Survey"}]}]"#;
+const AUTHOR_TYPE: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"author","display":"Author"}]}"#;
+const ASSEMBLER_TYPE: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"assembler","display":"Assembler"}]}"#;
+const CREATE_ACTIVITY: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-DataOperation","code":"CREATE","display":"create"}]}"#;
+
+fn constant(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or(Value::Null)
+}
+
 const CONSENT_PROVISION: &str = "Consent.provision.type";
 const CONSENT_PERFORMER: &str = "Consent.performer";
 const CONSENT_POLICY: &str = "Consent.policy";
@@ -58,6 +72,12 @@ pub struct Submission {
 }
 
 impl Submission {
+    /// The search token (`system|value`) that finds this submission's QuestionnaireResponse:
+    /// how a client learns whether a send it lost track of was stored.
+    pub fn response_token(&self) -> String {
+        format!("{SUBMISSION_SYSTEM}|{}", self.entry_key("response"))
+    }
+
     /// An entry's identifier value: the submission id and the entry's role.
     fn entry_key(&self, role: &str) -> String {
         format!("{}/{role}", self.id)
@@ -200,8 +220,8 @@ impl FormState {
             "resourceType": "Consent",
             "identifier": [identifier(&submission.entry_key("consent"))],
             "status": "active",
-            "scope": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/consentscope", "code": "patient-privacy", "display": "Privacy Consent" }] },
-            "category": [{ "coding": [{ "system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent" }] }],
+            "scope": constant(CONSENT_SCOPE),
+            "category": constant(CONSENT_CATEGORY),
             "dateTime": submission.authored,
             "policy": [{ "uri": policy_uri }],
             "provision": { "type": if agreed { "permit" } else { "deny" } },
@@ -223,7 +243,7 @@ fn identifier(value: &str) -> Value {
 /// Marks a resource restricted when the person did not agree to share.
 fn label(resource: &mut Value, restricted: bool) {
     if restricted {
-        resource["meta"] = json!({ "security": [{ "system": CONFIDENTIALITY, "code": "R", "display": "restricted" }] });
+        resource["meta"] = constant(RESTRICTED_META);
     }
 }
 
@@ -250,7 +270,7 @@ fn observations_of(item: &Item, node: &Node, submission: &Submission, restricted
             "resourceType": "Observation",
             "identifier": [identifier(&submission.entry_key(&role))],
             "status": "final",
-            "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey", "display": "Survey" }] }],
+            "category": constant(SURVEY_CATEGORY),
             "code": { "coding": item.code, "text": item.label() },
             "effectiveDateTime": submission.authored,
         });
@@ -272,20 +292,14 @@ fn observations_of(item: &Item, node: &Node, submission: &Submission, restricted
 fn provenance(submission: &Submission, targets: Vec<Value>) -> Value {
     let mut agents = Vec::new();
     if let Some(author) = &submission.author {
-        agents.push(json!({
-            "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "author", "display": "Author" }] },
-            "who": author,
-        }));
+        agents.push(json!({ "type": constant(AUTHOR_TYPE), "who": author }));
     }
-    agents.push(json!({
-        "type": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type", "code": "assembler", "display": "Assembler" }] },
-        "who": { "display": submission.device },
-    }));
+    agents.push(json!({ "type": constant(ASSEMBLER_TYPE), "who": { "display": submission.device } }));
     let mut provenance = json!({
         "resourceType": "Provenance",
         "target": targets,
         "recorded": submission.authored,
-        "activity": { "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "CREATE", "display": "create" }] },
+        "activity": constant(CREATE_ACTIVITY),
         "agent": agents,
     });
     if let Some(version) = &submission.ruleset_version {

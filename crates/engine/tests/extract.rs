@@ -246,3 +246,97 @@ fn operation_outcomes_and_transaction_responses_read_back_in_plain_words() {
         {"response": {"status": "201 Created", "location": "QuestionnaireResponse/9/_history/1"}}]});
     assert_eq!(transaction_locations(&response).unwrap(), ["QuestionnaireResponse/9"]);
 }
+
+fn decoded_patch(entry: &Value) -> Value {
+    let data = entry["resource"]["data"].as_str().unwrap();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for c in data.chars().filter(|c| *c != '=') {
+        bits = (bits << 6) | alphabet.find(c).unwrap() as u32;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn contact_change(permanence: &str, until: Option<&str>) -> (FormState, Vec<RecordedDecision>) {
+    let mut form = FormState::new(template("change-of-contact-details"));
+    let node = form.node_by_link_id("what-changed").unwrap();
+    form.apply(Action::SetAnswers { node, values: vec![AnswerValue::String("Address".into())] }).unwrap();
+    typed(&mut form, "address-line1", "Flat 2, 9 Canal Street");
+    typed(&mut form, "address-town", "Manchester");
+    typed(&mut form, "address-postcode", "M1 3HE");
+    answer(&mut form, "address-permanence", AnswerValue::String(permanence.into()));
+    if let Some(until) = until {
+        typed(&mut form, "address-until", until);
+    }
+    answer(&mut form, "confirmed-with-person", AnswerValue::Boolean(true));
+    let entry = form.coded_entries().into_iter().find(|e| e.definition.is_some()).unwrap();
+    let change = match until {
+        Some(u) => formwell_engine::DemographicChange::Temporary { until: Some(u.into()) },
+        None => formwell_engine::DemographicChange::Permanent,
+    };
+    let decision = RecordedDecision {
+        decision: Decision {
+            entry,
+            category: Some("demographics".into()),
+            category_title: Some("Name, address or phone".into()),
+            severity: ImpactSeverity::Confirm,
+            effect: "Synchronised to every service".into(),
+            services: vec![],
+            instead: None,
+            ruleset_version: "58def43c93dbb75f".into(),
+        },
+        setting: "community".into(),
+        confirmed_by: Some("Sam Patel".into()),
+        confirmed_at: Some("2026-11-26T10:16:00Z".into()),
+        reason: Some("Moved".into()),
+        demographic_change: Some(change),
+    };
+    (form, vec![decision])
+}
+
+#[test]
+fn a_temporary_address_is_added_beside_the_permanent_one_after_checking_the_version() {
+    let (form, decisions) = contact_change("Temporary", Some("2027-01-31"));
+    let changes = form.demographic_changes(&decisions).unwrap();
+    assert_eq!(changes.address_lines, ["Flat 2, 9 Canal Street"]);
+    assert_eq!(changes.postal_code.as_deref(), Some("M1 3HE"));
+    assert!(changes.telecom.is_empty(), "the phone was not changed");
+    let patient = json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "7"},
+        "address": [{"use": "home", "line": ["1 Old Road"], "city": "Leeds"}]});
+    let entry = formwell_engine::demographic_patch(&changes, &patient, "2026-11-26").unwrap();
+    assert_eq!(entry["request"], json!({"method": "PATCH", "url": "Patient/p1"}));
+    assert_eq!(entry["resource"]["contentType"], "application/json-patch+json");
+    assert_eq!(
+        decoded_patch(&entry),
+        json!([
+            {"op": "test", "path": "/meta/versionId", "value": "7"},
+            {"op": "add", "path": "/address/-", "value": {"use": "temp", "line": ["Flat 2, 9 Canal Street"], "city": "Manchester",
+                "postalCode": "M1 3HE", "period": {"start": "2026-11-26", "end": "2027-01-31"}}}
+        ]),
+        "the permanent address is left as it is"
+    );
+}
+
+#[test]
+fn a_permanent_address_ends_the_current_home_address() {
+    let (form, decisions) = contact_change("Permanent", None);
+    let changes = form.demographic_changes(&decisions).unwrap();
+    let patient = json!({"resourceType": "Patient", "id": "p1", "meta": {"versionId": "3"},
+        "address": [{"use": "home", "line": ["1 Old Road"]}, {"use": "work", "line": ["Office"]}]});
+    let ops = decoded_patch(&formwell_engine::demographic_patch(&changes, &patient, "2026-11-26").unwrap());
+    assert_eq!(ops[1], json!({"op": "add", "path": "/address/0/period", "value": {"end": "2026-11-26"}}));
+    assert_eq!(ops[2]["value"]["use"], "home");
+    assert_eq!(ops.as_array().unwrap().len(), 3, "the work address is not touched");
+    let bare = json!({"resourceType": "Patient", "id": "p2", "meta": {"versionId": "1"}});
+    let ops = decoded_patch(&formwell_engine::demographic_patch(&changes, &bare, "2026-11-26").unwrap());
+    assert_eq!(ops[1]["path"], "/address", "a record with no address gets a list");
+    assert!(formwell_engine::demographic_patch(&changes, &json!({"id": "p3"}), "2026-11-26").unwrap_err().contains("version"));
+}

@@ -56,24 +56,38 @@ pub struct AppConfig {
     pub rules: RulesState,
 }
 
-/// The ruleset, as far as it has loaded.
-#[derive(Debug, Clone)]
-pub enum RulesState {
+/// Something the app fetches at start (the ruleset, the template library), as far as it
+/// has loaded. Compared by identity: a new load is a change.
+#[derive(Debug)]
+pub enum Loadable<T> {
     Loading,
-    Ready(Rc<Ruleset>),
+    Ready(Rc<T>),
     Failed(String),
 }
 
-impl PartialEq for RulesState {
+impl<T> Clone for Loadable<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Loadable::Loading => Loadable::Loading,
+            Loadable::Ready(t) => Loadable::Ready(t.clone()),
+            Loadable::Failed(e) => Loadable::Failed(e.clone()),
+        }
+    }
+}
+
+impl<T> PartialEq for Loadable<T> {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
-            (RulesState::Loading, RulesState::Loading) => true,
-            (RulesState::Ready(a), RulesState::Ready(b)) => Rc::ptr_eq(a, b),
-            (RulesState::Failed(a), RulesState::Failed(b)) => a == b,
+            (Loadable::Loading, Loadable::Loading) => true,
+            (Loadable::Ready(a), Loadable::Ready(b)) => Rc::ptr_eq(a, b),
+            (Loadable::Failed(a), Loadable::Failed(b)) => a == b,
             _ => false,
         }
     }
 }
+
+/// The code-impact ruleset, as far as it has loaded.
+pub type RulesState = Loadable<Ruleset>;
 
 impl Default for AppConfig {
     fn default() -> Self {

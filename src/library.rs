@@ -11,25 +11,9 @@ use formwell_engine::{Diagnostic, Questionnaire};
 pub const LIBRARY_FILE: &str = "formwell-templates.json";
 
 /// The template library, as far as it has loaded.
-#[derive(Debug, Clone)]
-pub enum LibraryState {
-    Loading,
-    Ready(Rc<Vec<Template>>),
-    Failed(String),
-}
+pub type LibraryState = crate::config::Loadable<Vec<Template>>;
 
-impl PartialEq for LibraryState {
-    fn eq(&self, other: &Self) -> bool {
-        match (self, other) {
-            (LibraryState::Loading, LibraryState::Loading) => true,
-            (LibraryState::Ready(a), LibraryState::Ready(b)) => Rc::ptr_eq(a, b),
-            (LibraryState::Failed(a), LibraryState::Failed(b)) => a == b,
-            _ => false,
-        }
-    }
-}
-
-impl LibraryState {
+impl crate::config::Loadable<Vec<Template>> {
     /// A shipped template by id, when the library has loaded.
     pub fn find(&self, id: &str) -> Option<Template> {
         match self {

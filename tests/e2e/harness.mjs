@@ -134,3 +134,23 @@ export async function startFhirServer(token = 'test-token') {
     close: () => { child.kill(); },
   };
 }
+
+/** Fills the harmful example (pregnant, a due date, a child protection plan) and submits. */
+export async function fillHarmfulAndSubmit(page) {
+  await option(page, 'Is the parent pregnant?', 'Yes').check();
+  await tick(page);
+  await page.getByLabel('Expected delivery date').fill('2027-04-01');
+  await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+}
+
+/** Makes every Bundle the page POSTs to a FHIR base reach it twice, as a retrying
+ * proxy might deliver it; the page sees the second answer. */
+export async function deliverTwice(page, base) {
+  await page.route((url) => url.origin === base && url.pathname === '/', async (route) => {
+    if (route.request().method() !== 'POST') return route.continue();
+    await route.fetch();
+    await route.fulfill({ response: await route.fetch() });
+  });
+}

@@ -3,22 +3,13 @@
 // the decision; cancel → nothing submitted).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, openTemplate, tick, option } from './harness.mjs';
+import { startServer, launch, openTemplate, tick, option, fillHarmfulAndSubmit } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
 after(async () => { await browser?.close(); await server?.close(); });
 
 const open = (id, query) => openTemplate(browser, server, id, query);
-
-async function fillHarmful(page) {
-  await option(page, 'Is the parent pregnant?', 'Yes').check();
-  await tick(page);
-  await page.getByLabel('Expected delivery date').fill('2027-04-01');
-  await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
-}
 
 test('a template shows what it writes before anyone fills it in', async () => {
   const page = await open('harmful-pregnancy-safeguarding-example');
@@ -34,7 +25,7 @@ test('a template shows what it writes before anyone fills it in', async () => {
 
 test('a blocked entry stops the submission, says why and what to do instead', async () => {
   const page = await open('harmful-pregnancy-safeguarding-example');
-  await fillHarmful(page);
+  await fillHarmfulAndSubmit(page);
   const blocked = page.locator('#blocked');
   assert.ok(await blocked.isVisible());
   const text = await blocked.textContent();
@@ -48,7 +39,7 @@ test('a blocked entry stops the submission, says why and what to do instead', as
 test('the same form from midwifery asks to confirm the child protection code, and cancel sends nothing', async () => {
   const page = await open('harmful-pregnancy-safeguarding-example', '?setting=midwifery&staff=Sam%20Patel');
   assert.match(await page.locator('.app-setting').textContent(), /Midwifery/);
-  await fillHarmful(page);
+  await fillHarmfulAndSubmit(page);
   const dialog = page.getByRole('dialog');
   assert.ok(await dialog.isVisible());
   assert.match(await dialog.textContent(), /Puts the child on the safeguarding register/);

@@ -5,7 +5,7 @@
 // message; and every Bundle validated as R4 by the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startFhirServer, launch, newPage, tick, option, confirmDialog } from './harness.mjs';
+import { startServer, startFhirServer, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice } from './harness.mjs';
 
 let server, fhir, browser;
 before(async () => { server = await startServer(); fhir = await startFhirServer(); browser = await launch(); });
@@ -35,13 +35,8 @@ async function fillFamily(page) {
   await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
 }
 
-async function fillHarmfulAndSubmit(page) {
-  await option(page, 'Is the parent pregnant?', 'Yes').check();
-  await tick(page);
-  await page.getByLabel('Expected delivery date').fill('2027-04-01');
-  await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
+async function fillHarmfulAndConfirm(page) {
+  await fillHarmfulAndSubmit(page);
   await confirmDialog(page, 'Plan confirmed at the case conference');
 }
 
@@ -74,7 +69,7 @@ test('a submission is read back through FHIR search: response, consent and prove
 
 test('extracted answers become Observations, with the confirmed decision on the Provenance', async () => {
   const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
-  await fillHarmfulAndSubmit(page);
+  await fillHarmfulAndConfirm(page);
   await sent(page);
   const observations = await fhir.search(`Observation?subject=${patient}`);
   assert.deepEqual(observations.map((o) => o.code.coding[0].code).sort(), ['161714006', '342191000000101', '77386006']);
@@ -91,12 +86,8 @@ test('extracted answers become Observations, with the confirmed decision on the 
 test('the same Bundle arriving twice leaves one copy of each resource', async () => {
   const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
   // Every POST of a Bundle reaches the server twice, as a retrying proxy might send it.
-  await page.route((url) => url.origin === fhir.url && url.pathname === '/', async (route) => {
-    if (route.request().method() !== 'POST') return route.continue();
-    await route.fetch();
-    await route.fulfill({ response: await route.fetch() });
-  });
-  await fillHarmfulAndSubmit(page);
+  await deliverTwice(page, fhir.url);
+  await fillHarmfulAndConfirm(page);
   await sent(page);
   assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
   assert.equal((await fhir.search(`Observation?subject=${patient}`)).length, 3);
@@ -108,7 +99,7 @@ test('a timeout after the server committed: the app asks before sending again, a
   const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery&sendTimeoutMs=1000');
   const before = await fhir.control('stats');
   await fhir.control('hold', { ms: 2500 });
-  await fillHarmfulAndSubmit(page);
+  await fillHarmfulAndConfirm(page);
   await sent(page);
   const after = await fhir.control('stats');
   assert.equal(after.validated - before.validated, 1, 'one POST: the lost answer was found by searching, not by sending again');
@@ -164,11 +155,7 @@ async function changeAddressToTemporary(page) {
 test('a temporary address is added to the person\'s record beside the permanent one, once', async () => {
   const { page, patient } = await openFor('change-of-contact-details');
   // Delivered twice: the second copy's patch finds the record changed and is not applied.
-  await page.route((url) => url.origin === fhir.url && url.pathname === '/', async (route) => {
-    if (route.request().method() !== 'POST') return route.continue();
-    await route.fetch();
-    await route.fulfill({ response: await route.fetch() });
-  });
+  await deliverTwice(page, fhir.url);
   await changeAddressToTemporary(page);
   await sent(page);
   const [record] = await fhir.search(`Patient?_id=${patient.split('/')[1]}`);

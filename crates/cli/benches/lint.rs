@@ -3,24 +3,15 @@
 //! FORMWELL_SHARED overrides) and the largest shipped template against it.
 //! Run with `cargo bench -p formwell-cli --bench lint`; prints medians, asserts nothing.
 
-use std::hint::black_box;
+#[path = "../../engine/benches/support/timing.rs"]
+mod timing;
+use timing::median;
+
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+
 
 use formwell_engine::{Questionnaire, Ruleset};
 
-fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    black_box(f());
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
 
 fn largest(dir: PathBuf) -> (String, Questionnaire) {
     std::fs::read_dir(&dir)

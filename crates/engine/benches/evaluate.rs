@@ -3,28 +3,18 @@
 //! groups). Prints medians; run with `cargo bench -p formwell-engine --bench evaluate`.
 //! Figures go in BENCHMARKS.md; nothing here asserts a time.
 
+#[path = "support/timing.rs"]
+mod timing;
+use timing::median;
+
 #[path = "../tests/common/generate.rs"]
 mod generate;
 
-use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use formwell_engine::{Action, FormState, Questionnaire};
 
-/// The median of `runs` timings of `f`, after one warm-up.
-fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    black_box(f());
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            black_box(f());
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
 
 fn show(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;

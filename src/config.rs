@@ -175,7 +175,9 @@ mod tests {
 
     #[test]
     fn setting_staff_and_backend_come_from_the_query() {
-        let c = AppConfig::from_query("?setting=midwifery&staff=Sam+Patel&fhir=http%3A%2F%2F127.0.0.1%3A9000%2F&patient=Patient%2F1");
+        let c = AppConfig::from_query(
+            "?setting=midwifery&staff=Sam+Patel&fhir=http%3A%2F%2F127.0.0.1%3A9000%2F&patient=Patient%2F1",
+        );
         assert_eq!(c.setting, "midwifery");
         assert_eq!(c.staff.as_deref(), Some("Sam Patel"));
         let backend = c.backend.unwrap();

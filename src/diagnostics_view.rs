@@ -16,10 +16,16 @@ pub fn load_notice(diagnostics: &[Diagnostic]) -> Html {
     let (warnings, unsupported) = (count(Severity::Warning), count(Severity::Unsupported));
     let mut parts = Vec::new();
     if warnings > 0 {
-        parts.push(format!("{warnings} thing{} in the file had to be read generously", if warnings == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{warnings} thing{} in the file had to be read generously",
+            if warnings == 1 { "" } else { "s" }
+        ));
     }
     if unsupported > 0 {
-        parts.push(format!("{unsupported} feature{} this app does not carry out yet", if unsupported == 1 { "" } else { "s" }));
+        parts.push(format!(
+            "{unsupported} feature{} this app does not carry out yet",
+            if unsupported == 1 { "" } else { "s" }
+        ));
     }
     html! {
         <div class="notice" role="status">

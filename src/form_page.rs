@@ -4,15 +4,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use formwell_engine::{verdict, Action, Decision, DemographicChange, FormState, Idempotency, Reference, ImpactSeverity, NodeId, RecordedDecision, ResponseHeader, ResponseStatus, Verdict};
+use formwell_engine::{
+    verdict, Action, Decision, DemographicChange, FormState, Idempotency, ImpactSeverity, NodeId, RecordedDecision,
+    Reference, ResponseHeader, ResponseStatus, Verdict,
+};
 use yew::prelude::*;
 
 use crate::config::{AppConfig, BackendState, RulesState};
-use crate::outbox::{Outbox, Outgoing, SendState};
 use crate::diagnostics_view::load_notice;
 use crate::impact_view::{blocked_panel, ConfirmDialog, Confirmation, ImpactSummary};
 use crate::item_view::Children;
 use crate::library::Template;
+use crate::outbox::{Outbox, Outgoing, SendState};
 
 /// What every item of the form reads: the state, and how to change it. A new
 /// `generation` after each action is what makes the components render again.
@@ -29,7 +32,9 @@ pub struct FormContext {
 
 impl PartialEq for FormContext {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.state, &other.state) && self.generation == other.generation && self.submit_tried == other.submit_tried
+        Rc::ptr_eq(&self.state, &other.state)
+            && self.generation == other.generation
+            && self.submit_tried == other.submit_tried
     }
 }
 
@@ -64,12 +69,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             generation.set(*generation + 1);
         })
     };
-    let context = FormContext {
-        state: state.clone(),
-        generation: *generation,
-        dispatch,
-        submit_tried: *submit_tried,
-    };
+    let context = FormContext { state: state.clone(), generation: *generation, dispatch, submit_tried: *submit_tried };
 
     let config = use_context::<AppConfig>();
     let outbox = use_context::<Outbox>();
@@ -77,12 +77,18 @@ pub fn form_page(props: &FormPageProps) -> Html {
 
     // Sends the form: the response, with every decision the guard made about its entries.
     let finish = {
-        let (state, submitted, config, guard, outbox) = (state.clone(), submitted.clone(), config.clone(), guard.clone(), outbox.clone());
+        let (state, submitted, config, guard, outbox) =
+            (state.clone(), submitted.clone(), config.clone(), guard.clone(), outbox.clone());
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
             let form = state.borrow();
             let at = now();
-            let header = ResponseHeader { status: ResponseStatus::Completed, authored: Some(at.clone()), ..ResponseHeader::default() };
-            let staff = config.as_ref().and_then(|c| c.staff.clone()).unwrap_or_else(|| "(staff member not named)".into());
+            let header = ResponseHeader {
+                status: ResponseStatus::Completed,
+                authored: Some(at.clone()),
+                ..ResponseHeader::default()
+            };
+            let staff =
+                config.as_ref().and_then(|c| c.staff.clone()).unwrap_or_else(|| "(staff member not named)".into());
             let setting = config.as_ref().map(|c| c.setting.clone()).unwrap_or_default();
             let recorded: Vec<RecordedDecision> = decisions
                 .into_iter()
@@ -94,7 +100,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
                         confirmed_by: confirmed.then(|| staff.clone()),
                         confirmed_at: confirmed.then(|| at.clone()),
                         reason: confirmation.as_ref().filter(|_| confirmed).map(|c| c.reason.clone()),
-                        demographic_change: confirmation.as_ref().filter(|_| demographic).and_then(|c| c.demographic_change.clone()),
+                        demographic_change: confirmation
+                            .as_ref()
+                            .filter(|_| demographic)
+                            .and_then(|c| c.demographic_change.clone()),
                         decision,
                     }
                 })
@@ -191,7 +200,8 @@ pub fn form_page(props: &FormPageProps) -> Html {
 
     if let Some(submission) = &*submitted {
         let again = {
-            let (state, submitted, submit_tried, generation, q) = (state.clone(), submitted.clone(), submit_tried.clone(), generation.clone(), q.clone());
+            let (state, submitted, submit_tried, generation, q) =
+                (state.clone(), submitted.clone(), submit_tried.clone(), generation.clone(), q.clone());
             Callback::from(move |_| {
                 *state.borrow_mut() = FormState::new(q.clone());
                 submitted.set(None);
@@ -351,26 +361,39 @@ fn send_status(props: &SendStatusProps) -> Html {
         })
     };
     let (class, body) = match &outgoing.state {
-        SendState::Sending { attempt } if *attempt <= 1 => ("sending", html! { <p>{ "Sending to the record system…" }</p> }),
-        SendState::Sending { attempt } => ("sending", html! { <p>{ format!("Sending to the record system (attempt {attempt})…") }</p> }),
-        SendState::Sent { locations } => ("sent", html! {
-            <>
-                <p><strong>{ "Sent to the record system." }</strong></p>
-                <ul class="locations">{ for locations.iter().map(|l| html! { <li><code>{ l }</code></li> }) }</ul>
-            </>
-        }),
-        SendState::Waiting { error, retry_in_s, .. } => ("waiting", html! {
-            <>
-                <p><strong>{ "Not sent yet. " }</strong>{ format!("{error}. It is kept here and will be tried again in about {retry_in_s} seconds.") }</p>
-                <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
-            </>
-        }),
-        SendState::Refused { message } => ("refused", html! {
-            <>
-                <p><strong>{ "The record system refused this form: " }</strong>{ message }</p>
-                <p>{ "It is kept here, not lost. Show this message to whoever looks after the form or the record system." }</p>
-            </>
-        }),
+        SendState::Sending { attempt } if *attempt <= 1 => {
+            ("sending", html! { <p>{ "Sending to the record system…" }</p> })
+        }
+        SendState::Sending { attempt } => {
+            ("sending", html! { <p>{ format!("Sending to the record system (attempt {attempt})…") }</p> })
+        }
+        SendState::Sent { locations } => (
+            "sent",
+            html! {
+                <>
+                    <p><strong>{ "Sent to the record system." }</strong></p>
+                    <ul class="locations">{ for locations.iter().map(|l| html! { <li><code>{ l }</code></li> }) }</ul>
+                </>
+            },
+        ),
+        SendState::Waiting { error, retry_in_s, .. } => (
+            "waiting",
+            html! {
+                <>
+                    <p><strong>{ "Not sent yet. " }</strong>{ format!("{error}. It is kept here and will be tried again in about {retry_in_s} seconds.") }</p>
+                    <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
+                </>
+            },
+        ),
+        SendState::Refused { message } => (
+            "refused",
+            html! {
+                <>
+                    <p><strong>{ "The record system refused this form: " }</strong>{ message }</p>
+                    <p>{ "It is kept here, not lost. Show this message to whoever looks after the form or the record system." }</p>
+                </>
+            },
+        ),
     };
     html! {
         <div class={classes!("send-status", class)} id="send-status" role="status">

@@ -49,7 +49,12 @@ pub fn home(props: &HomeProps) -> Html {
     let on_file = {
         let (open_text, failure) = (open_text.clone(), failure.clone());
         Callback::from(move |e: Event| {
-            let Some(file) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+            let Some(file) = e
+                .target()
+                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                .and_then(|i| i.files())
+                .and_then(|f| f.get(0))
+            else {
                 return;
             };
             let (open_text, failure) = (open_text.clone(), failure.clone());

@@ -44,7 +44,16 @@ pub fn impact_summary(props: &ImpactSummaryProps) -> Html {
         }
     }
     let setting_title = ruleset.setting(&config.setting).map(|s| s.title.clone()).unwrap_or_default();
-    let class = classes!("impact", if report.is_blocked() { "blocked" } else if categories.is_empty() { "clear" } else { "attention" });
+    let class = classes!(
+        "impact",
+        if report.is_blocked() {
+            "blocked"
+        } else if categories.is_empty() {
+            "clear"
+        } else {
+            "attention"
+        }
+    );
     html! {
         <section class={class} aria-label="What this form writes">
             <p><strong>{ format!("This form {}.", report.summary) }</strong>{ format!(" Used in: {setting_title}.") }</p>
@@ -150,7 +159,8 @@ pub fn confirm_dialog(props: &ConfirmProps) -> Html {
         Callback::from(move |e: InputEvent| until.set(value_of(&e)))
     };
     let confirm = {
-        let (reason, permanence, until, on_confirm) = (reason.clone(), permanence.clone(), until.clone(), props.on_confirm.clone());
+        let (reason, permanence, until, on_confirm) =
+            (reason.clone(), permanence.clone(), until.clone(), props.on_confirm.clone());
         Callback::from(move |_: MouseEvent| {
             let demographic_change = (*permanence).map(|permanent| {
                 if permanent {

@@ -22,10 +22,10 @@ use std::rc::Rc;
 use formwell_engine::Capabilities;
 
 use crate::config::{AppConfig, BackendState, RulesState};
-use crate::outbox::{Outbox, Outgoing};
 use crate::form_page::FormPage;
 use crate::home::Home;
 use crate::library::{LibraryState, Template};
+use crate::outbox::{Outbox, Outgoing};
 use crate::route::Route;
 
 /// The compiled code-impact ruleset, served beside the app (see Trunk.toml).
@@ -43,19 +43,27 @@ async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigCh
         (c.backend.clone(), c.send_timeout_ms)
     };
     let Some(backend) = backend else { return };
-    let state = match web::fhir_request("GET", &format!("{}/metadata", backend.base), None, backend.token.as_deref(), timeout).await {
-        web::Exchange::Answered { status: 200, body } => {
-            match serde_json::from_str(&body).map_err(|e| e.to_string()).and_then(|json| Capabilities::from_capability_statement(&json)) {
-                Ok(caps) => match caps.idempotency() {
-                    Ok(_) => BackendState::Ready(caps),
+    let state =
+        match web::fhir_request("GET", &format!("{}/metadata", backend.base), None, backend.token.as_deref(), timeout)
+            .await
+        {
+            web::Exchange::Answered { status: 200, body } => {
+                match serde_json::from_str(&body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|json| Capabilities::from_capability_statement(&json))
+                {
+                    Ok(caps) => match caps.idempotency() {
+                        Ok(_) => BackendState::Ready(caps),
+                        Err(why) => BackendState::Unsuitable(why),
+                    },
                     Err(why) => BackendState::Unsuitable(why),
-                },
-                Err(why) => BackendState::Unsuitable(why),
+                }
             }
-        }
-        web::Exchange::Answered { status, .. } => BackendState::Unreachable(format!("its /metadata answered {status}")),
-        web::Exchange::NoAnswer(why) => BackendState::Unreachable(why),
-    };
+            web::Exchange::Answered { status, .. } => {
+                BackendState::Unreachable(format!("its /metadata answered {status}"))
+            }
+            web::Exchange::NoAnswer(why) => BackendState::Unreachable(why),
+        };
     update.emit(Box::new(move |c: &mut AppConfig| c.backend_state = state));
 }
 
@@ -117,7 +125,10 @@ pub fn app() -> Html {
         let library = library.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let state = match web::fetch_text(library::LIBRARY_FILE).await.and_then(|text| library::from_library_json(&text)) {
+                let state = match web::fetch_text(library::LIBRARY_FILE)
+                    .await
+                    .and_then(|text| library::from_library_json(&text))
+                {
                     Ok((templates, broken)) => {
                         for b in broken {
                             web_sys::console::error_1(&format!("a shipped template does not load: {b}").into());
@@ -135,7 +146,12 @@ pub fn app() -> Html {
     let outbox_generation = use_state(|| 0u64);
     let outbox = {
         let generation = outbox_generation.clone();
-        Outbox::new(outbox_items, *outbox_generation, Callback::from(move |_| generation.set(*generation + 1)), outbox_wake)
+        Outbox::new(
+            outbox_items,
+            *outbox_generation,
+            Callback::from(move |_| generation.set(*generation + 1)),
+            outbox_wake,
+        )
     };
     {
         let route = route.clone();

@@ -26,7 +26,8 @@ impl crate::config::Loadable<Vec<Template>> {
 /// Reads the library file: `{"templates": [{"id": ..., "questionnaire": {...}}]}`. A
 /// template in it that does not load is left out and named in the error list.
 pub fn from_library_json(text: &str) -> Result<(Vec<Template>, Vec<String>), String> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("the template library is not readable: {e}"))?;
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("the template library is not readable: {e}"))?;
     let mut templates = Vec::new();
     let mut broken = Vec::new();
     for entry in json["templates"].as_array().into_iter().flatten() {

@@ -21,12 +21,22 @@ use crate::web::{self, Exchange};
 /// Where a submission is.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendState {
-    Sending { attempt: u32 },
-    Sent { locations: Vec<String> },
+    Sending {
+        attempt: u32,
+    },
+    Sent {
+        locations: Vec<String>,
+    },
     /// Not sent yet; tried again automatically.
-    Waiting { attempt: u32, error: String, retry_in_s: u32 },
+    Waiting {
+        attempt: u32,
+        error: String,
+        retry_in_s: u32,
+    },
     /// The record system said no; kept with its reason for staff to act on.
-    Refused { message: String },
+    Refused {
+        message: String,
+    },
 }
 
 /// One submission and its Bundle.
@@ -64,7 +74,12 @@ impl PartialEq for Outbox {
 }
 
 impl Outbox {
-    pub fn new(items: Rc<RefCell<Vec<Outgoing>>>, generation: u64, changed: Callback<()>, wake: Rc<RefCell<Vec<String>>>) -> Outbox {
+    pub fn new(
+        items: Rc<RefCell<Vec<Outgoing>>>,
+        generation: u64,
+        changed: Callback<()>,
+        wake: Rc<RefCell<Vec<String>>>,
+    ) -> Outbox {
         Outbox { items, generation, changed, wake }
     }
 
@@ -144,10 +159,20 @@ impl Outbox {
         if let (Some(changes), Some(patient)) = (&outgoing.demographics, &outgoing.patient) {
             let url = format!("{}/{patient}", backend.base);
             let record = match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
-                Exchange::Answered { status: 200, body } => serde_json::from_str::<Value>(&body).map_err(|e| e.to_string()),
-                Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
-                    let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_else(|_| format!("status {status}"));
-                    return Attempt::Settled(SendState::Refused { message: format!("the person's record could not be read to update it: {reason} (HTTP {status})") });
+                Exchange::Answered { status: 200, body } => {
+                    serde_json::from_str::<Value>(&body).map_err(|e| e.to_string())
+                }
+                Exchange::Answered { status, body }
+                    if (400..500).contains(&status) && status != 408 && status != 429 =>
+                {
+                    let reason = serde_json::from_str(&body)
+                        .map(|json| describe_outcome(&json))
+                        .unwrap_or_else(|_| format!("status {status}"));
+                    return Attempt::Settled(SendState::Refused {
+                        message: format!(
+                            "the person's record could not be read to update it: {reason} (HTTP {status})"
+                        ),
+                    });
                 }
                 Exchange::Answered { status, .. } => Err(format!("reading the person's record answered {status}")),
                 Exchange::NoAnswer(why) => Err(why),
@@ -166,11 +191,16 @@ impl Outbox {
         match web::fhir_request("POST", &backend.base, Some(&bundle), backend.token.as_deref(), timeout_ms).await {
             Exchange::Answered { status, body } if (200..300).contains(&status) => {
                 // Taken (2xx); an answer that cannot be read still means it was taken.
-                let locations = serde_json::from_str(&body).map_err(|e| e.to_string()).and_then(|json| transaction_locations(&json)).unwrap_or_default();
+                let locations = serde_json::from_str(&body)
+                    .map_err(|e| e.to_string())
+                    .and_then(|json| transaction_locations(&json))
+                    .unwrap_or_default();
                 Attempt::Settled(SendState::Sent { locations })
             }
             Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
-                let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_else(|_| format!("status {status}"));
+                let reason = serde_json::from_str(&body)
+                    .map(|json| describe_outcome(&json))
+                    .unwrap_or_else(|_| format!("status {status}"));
                 // A refusal of a repeat (a proxy that delivered it twice) is no refusal.
                 match stored_already(outgoing, backend, timeout_ms).await {
                     Some(location) => Attempt::Settled(SendState::Sent { locations: vec![location] }),
@@ -179,7 +209,10 @@ impl Outbox {
             }
             Exchange::Answered { status, body } => {
                 let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_default();
-                Attempt::TryAgain(format!("the record system answered {status}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }))
+                Attempt::TryAgain(format!(
+                    "the record system answered {status}{}",
+                    if reason.is_empty() { String::new() } else { format!(": {reason}") }
+                ))
             }
             Exchange::NoAnswer(why) => Attempt::TryAgain(why),
         }
@@ -193,7 +226,8 @@ enum Attempt {
 
 /// Where the record keeps this submission's QuestionnaireResponse, if it has it.
 async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32) -> Option<String> {
-    let url = format!("{}/QuestionnaireResponse?identifier={}", backend.base, crate::route::encode(&outgoing.response_token));
+    let url =
+        format!("{}/QuestionnaireResponse?identifier={}", backend.base, crate::route::encode(&outgoing.response_token));
     match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
         Exchange::Answered { status: 200, body } => {
             let json: Value = serde_json::from_str(&body).ok()?;

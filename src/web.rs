@@ -96,13 +96,22 @@ pub fn on_hash_change(on_change: impl Fn() + 'static) -> impl FnOnce() {
 /// What an HTTP exchange came to: a status and body, or no answer at all.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Exchange {
-    Answered { status: u16, body: String },
+    Answered {
+        status: u16,
+        body: String,
+    },
     /// The network failed, or no answer came within the time allowed.
     NoAnswer(String),
 }
 
 /// Sends a FHIR request (JSON body, bearer token), giving up after `timeout_ms`.
-pub async fn fhir_request(method: &str, url: &str, body: Option<&str>, token: Option<&str>, timeout_ms: u32) -> Exchange {
+pub async fn fhir_request(
+    method: &str,
+    url: &str,
+    body: Option<&str>,
+    token: Option<&str>,
+    timeout_ms: u32,
+) -> Exchange {
     let Some(window) = web_sys::window() else { return Exchange::NoAnswer("no browser window".into()) };
     let headers = match web_sys::Headers::new() {
         Ok(h) => h,

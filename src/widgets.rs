@@ -20,7 +20,9 @@ pub enum Widget {
     TextArea,
     /// One answer per line, for repeating free-text questions.
     Lines,
-    Number { decimal: bool },
+    Number {
+        decimal: bool,
+    },
     Date,
     DateTime,
     Time,
@@ -44,7 +46,12 @@ pub fn widget_for(item: &Item) -> Widget {
     match item.kind {
         ItemType::Boolean if control == Some(&ItemControl::CheckBox) => Widget::Checkbox,
         ItemType::Boolean => Widget::YesNo,
-        ItemType::Choice | ItemType::OpenChoice | ItemType::String | ItemType::Integer | ItemType::Date | ItemType::Time
+        ItemType::Choice
+        | ItemType::OpenChoice
+        | ItemType::String
+        | ItemType::Integer
+        | ItemType::Date
+        | ItemType::Time
             if options > 0 =>
         {
             match control {
@@ -57,7 +64,13 @@ pub fn widget_for(item: &Item) -> Widget {
                 _ => Widget::Radios,
             }
         }
-        ItemType::Integer | ItemType::Decimal if control == Some(&ItemControl::Slider) && item.constraints.min_value.is_some() && item.constraints.max_value.is_some() => Widget::Slider,
+        ItemType::Integer | ItemType::Decimal
+            if control == Some(&ItemControl::Slider)
+                && item.constraints.min_value.is_some()
+                && item.constraints.max_value.is_some() =>
+        {
+            Widget::Slider
+        }
         ItemType::Integer => Widget::Number { decimal: false },
         ItemType::Decimal => Widget::Number { decimal: true },
         ItemType::Date => Widget::Date,
@@ -163,7 +176,11 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             let oninput = {
                 let dispatch = dispatch.clone();
                 Callback::from(move |e: InputEvent| {
-                    let values = input_value(&e).lines().filter(|l| !l.trim().is_empty()).map(|l| AnswerValue::String(l.to_owned())).collect();
+                    let values = input_value(&e)
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .map(|l| AnswerValue::String(l.to_owned()))
+                        .collect();
                     dispatch.emit(Action::SetAnswers { node: node_id, values });
                 })
             };
@@ -206,7 +223,8 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             let onchange = {
                 let set_answer = set_answer.clone();
                 Callback::from(move |e: Event| {
-                    let on = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).is_some_and(|i| i.checked());
+                    let on =
+                        e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).is_some_and(|i| i.checked());
                     set_answer.emit(on.then_some(AnswerValue::Boolean(true)));
                 })
             };
@@ -273,7 +291,8 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             let onchange = {
                 let (set_answer, options) = (set_answer.clone(), item.answer_options.clone());
                 Callback::from(move |e: Event| {
-                    let value = input_value(&e).parse::<usize>().ok().and_then(|i| options.get(i)).map(|o| o.value.clone());
+                    let value =
+                        input_value(&e).parse::<usize>().ok().and_then(|i| options.get(i)).map(|o| o.value.clone());
                     set_answer.emit(value);
                 })
             };
@@ -295,7 +314,9 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 Callback::from(move |e: InputEvent| {
                     let text = input_value(&e);
                     match options.iter().find(|o| o.value.label() == text) {
-                        Some(option) => dispatch.emit(Action::SetAnswer { node: node_id, value: Some(option.value.clone()) }),
+                        Some(option) => {
+                            dispatch.emit(Action::SetAnswer { node: node_id, value: Some(option.value.clone()) })
+                        }
                         None => dispatch.emit(Action::SetInput { node: node_id, text }),
                     }
                 })
@@ -326,7 +347,11 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             }
         }
         Widget::Quantity => {
-            let units: Vec<formwell_engine::Coding> = if item.unit_options.is_empty() { item.unit.iter().cloned().collect() } else { item.unit_options.clone() };
+            let units: Vec<formwell_engine::Coding> = if item.unit_options.is_empty() {
+                item.unit.iter().cloned().collect()
+            } else {
+                item.unit_options.clone()
+            };
             let chosen = answers
                 .iter()
                 .find_map(|a| match a {
@@ -367,7 +392,12 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             let onchange = {
                 let set_answer = set_answer.clone();
                 Callback::from(move |e: Event| {
-                    let Some(file) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).and_then(|i| i.files()).and_then(|f| f.get(0)) else {
+                    let Some(file) = e
+                        .target()
+                        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+                        .and_then(|i| i.files())
+                        .and_then(|f| f.get(0))
+                    else {
                         set_answer.emit(None);
                         return;
                     };
@@ -398,7 +428,10 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                 let set_answer = set_answer.clone();
                 Callback::from(move |e: InputEvent| {
                     let text = input_value(&e).trim().to_owned();
-                    set_answer.emit((!text.is_empty()).then(|| AnswerValue::Reference(Reference { reference: Some(text), ..Default::default() })));
+                    set_answer
+                        .emit((!text.is_empty()).then(|| {
+                            AnswerValue::Reference(Reference { reference: Some(text), ..Default::default() })
+                        }));
                 })
             };
             html! {

@@ -8,7 +8,8 @@ use serde_json::{json, Value};
 use yew::LocalServerRenderer;
 
 async fn render_items(items: Value) -> String {
-    let text = json!({"resourceType": "Questionnaire", "status": "active", "title": "Test form", "item": items}).to_string();
+    let text =
+        json!({"resourceType": "Questionnaire", "status": "active", "title": "Test form", "item": items}).to_string();
     let template = Template::load("test", &text).unwrap();
     render(template).await
 }
@@ -109,7 +110,10 @@ async fn groups_repeats_display_hidden_and_read_only() {
     .await;
     assert!(html.contains("Safe words"), "display text as safe text");
     assert!(!html.contains("<script") && !html.contains("alert("), "no markup from the template reaches the page");
-    assert!(html.contains(r#"class="item group""#) && html.contains("<legend>Child</legend>"), "a group is a fieldset with a legend");
+    assert!(
+        html.contains(r#"class="item group""#) && html.contains("<legend>Child</legend>"),
+        "a group is a fieldset with a legend"
+    );
     assert!(html.contains("Add another: Child"));
     assert!(!html.contains("Hidden one"), "hidden items are not shown");
     assert!(html.contains(r#"value="kept""#) && html.contains("readonly"), "read-only items show their value, fixed");
@@ -150,8 +154,11 @@ async fn every_shipped_template_renders_and_loads_cleanly() {
 
 #[test]
 fn the_library_file_gives_every_template_and_names_a_broken_one() {
-    let good = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/family-registration.json")).unwrap();
-    let text = format!(r#"{{"templates": [{{"id": "family-registration", "questionnaire": {good}}}, {{"id": "broken", "questionnaire": {{"resourceType": "Patient"}}}}]}}"#);
+    let good =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/family-registration.json")).unwrap();
+    let text = format!(
+        r#"{{"templates": [{{"id": "family-registration", "questionnaire": {good}}}, {{"id": "broken", "questionnaire": {{"resourceType": "Patient"}}}}]}}"#
+    );
     let (templates, broken) = library::from_library_json(&text).unwrap();
     assert_eq!(templates.len(), 1);
     assert_eq!(templates[0].source, "family-registration");

@@ -9,9 +9,7 @@ use timing::median;
 
 use std::path::PathBuf;
 
-
 use formwell_engine::{Questionnaire, Ruleset};
-
 
 fn largest(dir: PathBuf) -> (String, Questionnaire) {
     std::fs::read_dir(&dir)
@@ -29,13 +27,22 @@ fn main() {
     let json = formwell_cli::BUNDLED_RULESET_JSON;
     let load = median(51, || Ruleset::from_json(json).unwrap());
     let ruleset = Ruleset::from_json(json).unwrap();
-    println!("ruleset {}: {} codes indexed, {} bytes of JSON; load (parse + index) {:.2} ms", ruleset.version(), ruleset.code_count(), json.len(), load.as_secs_f64() * 1e3);
+    println!(
+        "ruleset {}: {} codes indexed, {} bytes of JSON; load (parse + index) {:.2} ms",
+        ruleset.version(),
+        ruleset.code_count(),
+        json.len(),
+        load.as_secs_f64() * 1e3
+    );
 
     let shared = std::env::var_os("FORMWELL_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     let templates = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../templates");
-    for (what, (file, q)) in [("largest corpus questionnaire", largest(shared.join("data/questionnaires"))), ("largest shipped template", largest(templates))] {
+    for (what, (file, q)) in [
+        ("largest corpus questionnaire", largest(shared.join("data/questionnaires"))),
+        ("largest shipped template", largest(templates)),
+    ] {
         let time = median(1001, || ruleset.lint(&q, "community").unwrap());
         let report = ruleset.lint(&q, "community").unwrap();
         println!(

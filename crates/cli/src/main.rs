@@ -67,7 +67,9 @@ fn main() -> ExitCode {
 
 fn library(from: &std::path::Path, out: &std::path::Path) -> ExitCode {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(from) {
-        Ok(entries) => entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Ok(entries) => {
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
+        }
         Err(e) => {
             eprintln!("formwell: cannot read {}: {e}", from.display());
             return ExitCode::from(2);
@@ -154,7 +156,9 @@ fn lint(templates: &[PathBuf], setting: &str, format: Format) -> ExitCode {
         let report = ruleset.lint(&loaded.questionnaire, setting).expect("the setting was checked above");
         blocked |= report.is_blocked();
         match format {
-            Format::Text => print!("{}", formwell_cli::human_report(&file, loaded.questionnaire.display_title(), &report)),
+            Format::Text => {
+                print!("{}", formwell_cli::human_report(&file, loaded.questionnaire.display_title(), &report))
+            }
             Format::Json => reports.push(serde_json::json!({ "file": file, "report": report })),
         }
     }

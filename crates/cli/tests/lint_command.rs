@@ -5,12 +5,22 @@ use std::process::Command;
 fn formwell(args: &[&str]) -> (i32, String, String) {
     let templates = concat!(env!("CARGO_MANIFEST_DIR"), "/../../templates");
     let output = Command::new(env!("CARGO_BIN_EXE_formwell")).current_dir(templates).args(args).output().unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn a_blocked_code_fails_the_lint() {
-    let (code, out, _) = formwell(&["lint", "harmful-pregnancy-safeguarding-example.json", "family-registration.json", "--setting", "community"]);
+    let (code, out, _) = formwell(&[
+        "lint",
+        "harmful-pregnancy-safeguarding-example.json",
+        "family-registration.json",
+        "--setting",
+        "community",
+    ]);
     assert_eq!(code, 1);
     assert!(out.contains("BLOCKED Pregnancy status"), "{out}");
     assert!(out.contains("- pregnant at Questionnaire.item[0] (item code): SNOMED CT 77386006 Pregnant"), "{out}");
@@ -19,7 +29,13 @@ fn a_blocked_code_fails_the_lint() {
 
 #[test]
 fn nothing_blocked_passes_even_with_confirmations() {
-    let (code, out, _) = formwell(&["lint", "change-of-contact-details.json", "speech-language-check-2y.json", "--setting", "community"]);
+    let (code, out, _) = formwell(&[
+        "lint",
+        "change-of-contact-details.json",
+        "speech-language-check-2y.json",
+        "--setting",
+        "community",
+    ]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("CONFIRM Name, address or phone"));
     let (code, _, _) = formwell(&["lint", "harmful-pregnancy-safeguarding-example.json", "--setting", "midwifery"]);

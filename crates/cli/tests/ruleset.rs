@@ -34,11 +34,23 @@ fn read_v2_near_misses_are_not_pregnancy_but_patient_pregnant_is() {
     let r = bundled_ruleset();
     assert_eq!(categories(&r, READ_V2, "62...00"), ["pregnancy_status"], "Patient pregnant");
     assert_eq!(categories(&r, READ_V2, "62..."), ["pregnancy_status"]);
-    for (code, what) in [("62R..", "New birth visit"), ("62R..12", "New birth visit"), ("62S..00", "Maternal P/N 6 week exam."), ("62Q..", "postnatal")] {
-        assert!(!categories(&r, READ_V2, code).contains(&"pregnancy_status".to_owned()), "{code} ({what}) is not pregnancy status");
+    for (code, what) in [
+        ("62R..", "New birth visit"),
+        ("62R..12", "New birth visit"),
+        ("62S..00", "Maternal P/N 6 week exam."),
+        ("62Q..", "postnatal"),
+    ] {
+        assert!(
+            !categories(&r, READ_V2, code).contains(&"pregnancy_status".to_owned()),
+            "{code} ({what}) is not pregnancy status"
+        );
     }
     assert_eq!(categories(&r, READ_V2, "62P1."), ["breastfeeding"], "62P1. is breastfeeding, not pregnancy");
-    assert_eq!(categories(&r, READ_V2, "62Z.."), ["pregnancy_status"], "the prefix rule covers the rest of the chapter");
+    assert_eq!(
+        categories(&r, READ_V2, "62Z.."),
+        ["pregnancy_status"],
+        "the prefix rule covers the rest of the chapter"
+    );
 }
 
 #[test]
@@ -55,10 +67,10 @@ fn codes_match_by_system_and_code_never_code_alone() {
 fn a_snomed_code_from_each_category_is_found_in_its_category() {
     let r = bundled_ruleset();
     let examples = [
-        ("pregnancy_status", "77386006"),               // Pregnant
-        ("expected_delivery_date", "161714006"),        // Estimated date of delivery
-        ("child_protection", "342191000000101"),        // Subject to child protection plan
-        ("child_protection", "764841000000100"),        // Looked after child
+        ("pregnancy_status", "77386006"),        // Pregnant
+        ("expected_delivery_date", "161714006"), // Estimated date of delivery
+        ("child_protection", "342191000000101"), // Subject to child protection plan
+        ("child_protection", "764841000000100"), // Looked after child
     ];
     for (category, code) in examples {
         assert!(categories(&r, SNOMED_CT, code).contains(&category.to_owned()), "{code} in {category}");
@@ -84,7 +96,12 @@ fn the_harmful_template_is_blocked_for_community_and_allowed_for_midwifery() {
     let q = template("harmful-pregnancy-safeguarding-example");
     let community = r.lint(&q, "community").unwrap();
     assert!(community.is_blocked());
-    let blocked: Vec<&str> = community.findings.iter().filter(|f| f.severity == ImpactSeverity::Block).filter_map(|f| f.category.as_deref()).collect();
+    let blocked: Vec<&str> = community
+        .findings
+        .iter()
+        .filter(|f| f.severity == ImpactSeverity::Block)
+        .filter_map(|f| f.category.as_deref())
+        .collect();
     assert_eq!(blocked, ["pregnancy_status", "expected_delivery_date", "child_protection"]);
     assert_eq!(
         community.summary,
@@ -95,7 +112,10 @@ fn the_harmful_template_is_blocked_for_community_and_allowed_for_midwifery() {
 
     let midwifery = r.lint(&q, "midwifery").unwrap();
     assert!(!midwifery.is_blocked());
-    assert_eq!(midwifery.summary, "can write 3 codes; 1 needs attention: child protection, child in need or looked-after child (confirm)");
+    assert_eq!(
+        midwifery.summary,
+        "can write 3 codes; 1 needs attention: child protection, child in need or looked-after child (confirm)"
+    );
 }
 
 #[test]
@@ -134,7 +154,8 @@ fn check_decides_on_what_a_filled_form_would_write() {
     set(&mut form, "pregnant", AnswerValue::Boolean(true));
     set(&mut form, "edd", AnswerValue::Date(formwell_engine::FhirDate::parse("2027-04-01").unwrap()));
     let decisions = r.check(&form.coded_entries(), "community").unwrap();
-    let judged: Vec<(&str, ImpactSeverity)> = decisions.iter().map(|d| (d.entry.link_id.as_str(), d.severity)).collect();
+    let judged: Vec<(&str, ImpactSeverity)> =
+        decisions.iter().map(|d| (d.entry.link_id.as_str(), d.severity)).collect();
     assert_eq!(judged, [("pregnant", ImpactSeverity::Block), ("edd", ImpactSeverity::Block)]);
     assert_eq!(decisions[1].entry.value, "1 April 2027");
     assert!(decisions.iter().all(|d| d.ruleset_version == r.version()));
@@ -142,7 +163,11 @@ fn check_decides_on_what_a_filled_form_would_write() {
 
     let midwifery = r.check(&form.coded_entries(), "midwifery").unwrap();
     assert!(midwifery.iter().all(|d| d.severity == ImpactSeverity::Allow));
-    assert!(r.check(&form.coded_entries(), "nowhere").unwrap_err().to_string().contains("community, health_visiting, midwifery, general_practice"));
+    assert!(r
+        .check(&form.coded_entries(), "nowhere")
+        .unwrap_err()
+        .to_string()
+        .contains("community, health_visiting, midwifery, general_practice"));
 }
 
 #[test]
@@ -180,7 +205,8 @@ prefixes = [{ system = "readv2", prefix = "62", exclude = [], why = "everything"
 "#,
     )
     .unwrap();
-    std::fs::write(dir.join("policies.toml"), "[[setting]]\nid = \"community\"\npregnancy_status = \"block\"\n").unwrap();
+    std::fs::write(dir.join("policies.toml"), "[[setting]]\nid = \"community\"\npregnancy_status = \"block\"\n")
+        .unwrap();
     let error = formwell_rules_compile(&dir);
     std::fs::remove_dir_all(&dir).ok();
     assert!(error.contains("names no exclusions"), "{error}");

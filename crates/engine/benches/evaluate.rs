@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use formwell_engine::{Action, FormState, Questionnaire};
 
-
 fn show(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
     if us >= 1000.0 {

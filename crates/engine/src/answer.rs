@@ -161,17 +161,15 @@ impl AnswerValue {
             },
             ValueKind::Date => {
                 let s = text()?;
-                FhirDate::parse(s).map(AnswerValue::Date).map_or_else(
-                    || Err(format!("\"{s}\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")),
-                    exact,
-                )
+                FhirDate::parse(s)
+                    .map(AnswerValue::Date)
+                    .map_or_else(|| Err(format!("\"{s}\" is not a date (YYYY, YYYY-MM or YYYY-MM-DD)")), exact)
             }
             ValueKind::DateTime => {
                 let s = text()?;
-                FhirDateTime::parse(s).map(AnswerValue::DateTime).map_or_else(
-                    || Err(format!("\"{s}\" is not a dateTime (such as 2024-03-07T14:05:00Z)")),
-                    exact,
-                )
+                FhirDateTime::parse(s)
+                    .map(AnswerValue::DateTime)
+                    .map_or_else(|| Err(format!("\"{s}\" is not a dateTime (such as 2024-03-07T14:05:00Z)")), exact)
             }
             ValueKind::Time => {
                 let s = text()?;
@@ -237,7 +235,9 @@ impl AnswerValue {
         match (self, other) {
             (AnswerValue::Coding(a), AnswerValue::Coding(b)) => a.same_concept(b),
             (AnswerValue::Quantity(a), AnswerValue::Quantity(b)) => a.value == b.value && a.same_unit(b),
-            (AnswerValue::Reference(a), AnswerValue::Reference(b)) => a.reference.is_some() && a.reference == b.reference,
+            (AnswerValue::Reference(a), AnswerValue::Reference(b)) => {
+                a.reference.is_some() && a.reference == b.reference
+            }
             // An open-choice answer typed as text matches a string condition.
             (AnswerValue::String(a), AnswerValue::Coding(c)) | (AnswerValue::Coding(c), AnswerValue::String(a)) => {
                 c.display.as_deref() == Some(a.as_str()) || c.code.as_deref() == Some(a.as_str())
@@ -279,7 +279,9 @@ impl AnswerValue {
             AnswerValue::DateTime(d) => d.human(),
             AnswerValue::Time(t) => t.human().to_owned(),
             AnswerValue::String(s) | AnswerValue::Uri(s) => s.clone(),
-            AnswerValue::Attachment(a) => a.title.clone().or_else(|| a.url.clone()).unwrap_or_else(|| "attachment".into()),
+            AnswerValue::Attachment(a) => {
+                a.title.clone().or_else(|| a.url.clone()).unwrap_or_else(|| "attachment".into())
+            }
             AnswerValue::Coding(c) => c.label().to_owned(),
             AnswerValue::Quantity(q) => {
                 let value = q.value.map(format_number).unwrap_or_default();
@@ -310,16 +312,15 @@ pub fn format_number(d: f64) -> String {
 }
 
 fn read_quantity(json: &Value) -> Result<(Quantity, bool), String> {
-    let mut object = json.as_object().cloned().ok_or_else(|| format!("expected a Quantity object, found {}", describe(json)))?;
+    let mut object =
+        json.as_object().cloned().ok_or_else(|| format!("expected a Quantity object, found {}", describe(json)))?;
     let mut coerced = false;
     if let Some(Value::String(s)) = object.get("value") {
         let number: f64 = s.trim().parse().map_err(|_| format!("Quantity value \"{s}\" is not a number"))?;
         object.insert("value".into(), decimal_json(number));
         coerced = true;
     }
-    serde_json::from_value(Value::Object(object))
-        .map(|q| (q, coerced))
-        .map_err(|e| format!("not a Quantity: {e}"))
+    serde_json::from_value(Value::Object(object)).map(|q| (q, coerced)).map_err(|e| format!("not a Quantity: {e}"))
 }
 
 /// "a number", "text \"abc\"", for messages about the wrong JSON type.

@@ -28,12 +28,14 @@ impl Capabilities {
             return Err("the server's /metadata is not a CapabilityStatement".into());
         }
         let rest = json["rest"].as_array().and_then(|r| r.iter().find(|r| r["mode"] == "server"));
-        let resources: Vec<&Value> = rest.and_then(|r| r["resource"].as_array()).map(|r| r.iter().collect()).unwrap_or_default();
+        let resources: Vec<&Value> =
+            rest.and_then(|r| r["resource"].as_array()).map(|r| r.iter().collect()).unwrap_or_default();
         let resource = |kind: &str| resources.iter().find(|r| r["type"] == kind).copied();
         let transaction = rest
             .and_then(|r| r["interaction"].as_array())
             .is_some_and(|i| i.iter().any(|x| x["code"] == "transaction"));
-        let conditional_create = WRITTEN[..3].iter().all(|k| resource(k).is_some_and(|r| r["conditionalCreate"] == true));
+        let conditional_create =
+            WRITTEN[..3].iter().all(|k| resource(k).is_some_and(|r| r["conditionalCreate"] == true));
         let update_create = WRITTEN.iter().all(|k| resource(k).is_some_and(|r| r["updateCreate"] == true));
         Ok(Capabilities {
             fhir_version: json["fhirVersion"].as_str().map(str::to_owned),
@@ -50,7 +52,10 @@ impl Capabilities {
             return Err("the record system does not accept transaction Bundles".into());
         }
         if self.fhir_version.as_deref().is_some_and(|v| !v.starts_with("4.0")) {
-            return Err(format!("the record system speaks FHIR {}, not R4", self.fhir_version.as_deref().unwrap_or("?")));
+            return Err(format!(
+                "the record system speaks FHIR {}, not R4",
+                self.fhir_version.as_deref().unwrap_or("?")
+            ));
         }
         if self.conditional_create {
             Ok(Idempotency::ConditionalCreate)
@@ -86,8 +91,16 @@ pub fn describe_outcome(json: &Value) -> String {
         .iter()
         .filter(|i| if any_serious { serious(i) } else { i["severity"] != "information" })
         .map(|i| {
-            let text = i["details"]["text"].as_str().or(i["diagnostics"].as_str()).or(i["code"].as_str()).unwrap_or("a problem");
-            let place = i["expression"].as_array().and_then(|e| e.first()).and_then(Value::as_str).or(i["location"][0].as_str());
+            let text = i["details"]["text"]
+                .as_str()
+                .or(i["diagnostics"].as_str())
+                .or(i["code"].as_str())
+                .unwrap_or("a problem");
+            let place = i["expression"]
+                .as_array()
+                .and_then(|e| e.first())
+                .and_then(Value::as_str)
+                .or(i["location"][0].as_str());
             match place {
                 Some(place) => format!("{text} (at {place})"),
                 None => text.to_owned(),

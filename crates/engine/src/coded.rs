@@ -32,7 +32,11 @@ impl Questionnaire {
         let mut out = Vec::new();
         for item in self.items() {
             if self.is_observation_extracted(item.id) && item.is_question() {
-                out.extend(item.code.iter().map(|c| WritableCode { item: item.id, coding: c.clone(), source: CodeSource::ItemCode }));
+                out.extend(item.code.iter().map(|c| WritableCode {
+                    item: item.id,
+                    coding: c.clone(),
+                    source: CodeSource::ItemCode,
+                }));
             }
             for option in &item.answer_options {
                 if let AnswerValue::Coding(c) = &option.value {

@@ -43,10 +43,7 @@ impl Coding {
 
     /// What a person reads: the display, else the code.
     pub fn label(&self) -> &str {
-        self.display
-            .as_deref()
-            .or(self.code.as_deref())
-            .unwrap_or("(no code)")
+        self.display.as_deref().or(self.code.as_deref()).unwrap_or("(no code)")
     }
 }
 

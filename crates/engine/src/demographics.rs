@@ -48,7 +48,8 @@ impl FormState {
         let evaluation = self.evaluate();
         let mut changes = DemographicChanges::default();
         let mut visit = |element: &str, answers: &[AnswerValue]| {
-            let mut texts = answers.iter().map(|a| crate::input::input_text(a).trim().to_owned()).filter(|t| !t.is_empty());
+            let mut texts =
+                answers.iter().map(|a| crate::input::input_text(a).trim().to_owned()).filter(|t| !t.is_empty());
             match element {
                 "Patient.address.line" => changes.address_lines.extend(texts),
                 "Patient.address.city" => changes.city = texts.next_back(),
@@ -101,7 +102,12 @@ pub fn demographic_patch(changes: &DemographicChanges, patient: &Value, today: &
         if !changes.address_lines.is_empty() {
             address["line"] = json!(changes.address_lines);
         }
-        for (key, value) in [("city", &changes.city), ("district", &changes.district), ("postalCode", &changes.postal_code), ("country", &changes.country)] {
+        for (key, value) in [
+            ("city", &changes.city),
+            ("district", &changes.district),
+            ("postalCode", &changes.postal_code),
+            ("country", &changes.country),
+        ] {
             if let Some(v) = value {
                 address[key] = json!(v);
             }
@@ -114,7 +120,11 @@ pub fn demographic_patch(changes: &DemographicChanges, patient: &Value, today: &
             for (i, current) in patient["address"].as_array().into_iter().flatten().enumerate() {
                 let open = current["period"]["end"].is_null();
                 if open && (current["use"] == "home" || current["use"].is_null()) {
-                    let path = if current["period"].is_object() { format!("/address/{i}/period/end") } else { format!("/address/{i}/period") };
+                    let path = if current["period"].is_object() {
+                        format!("/address/{i}/period/end")
+                    } else {
+                        format!("/address/{i}/period")
+                    };
                     let value = if current["period"].is_object() { json!(today) } else { json!({ "end": today }) };
                     ops.push(json!({ "op": "add", "path": path, "value": value }));
                 }

@@ -72,7 +72,12 @@ impl LoadError {
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errors: Vec<_> = self.errors().collect();
-        write!(f, "the template cannot be loaded ({} error{})", errors.len(), if errors.len() == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "the template cannot be loaded ({} error{})",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" }
+        )?;
         for e in errors {
             write!(f, "\n  {e}")?;
         }

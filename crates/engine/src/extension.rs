@@ -17,8 +17,10 @@ pub const MIN_OCCURS: &str = "http://hl7.org/fhir/StructureDefinition/questionna
 pub const MAX_OCCURS: &str = "http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs";
 pub const SLIDER_STEP: &str = "http://hl7.org/fhir/StructureDefinition/questionnaire-sliderStepValue";
 pub const RENDERING_XHTML: &str = "http://hl7.org/fhir/StructureDefinition/rendering-xhtml";
-pub const OBSERVATION_EXTRACT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationExtract";
-pub const ENABLE_WHEN_EXPRESSION: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression";
+pub const OBSERVATION_EXTRACT: &str =
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationExtract";
+pub const ENABLE_WHEN_EXPRESSION: &str =
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression";
 
 /// What the engine does with an extension it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,13 +73,28 @@ pub(crate) fn handling(url: &str) -> Handling {
             }
             "targetConstraint" => Handling::Unsupported("FHIRPath targetConstraint is not checked"),
             "questionnaire-answerRepeats" => Handling::Unsupported("answerRepeats is not supported"),
-            "questionnaire-choiceOrientation" | "rendering-style" | "rendering-styleSensitive"
-            | "questionnaire-displayCategory" | "questionnaire-instruction" | "questionnaire-supportLink"
-            | "rendering-markdown" | "translation" | "mimeType" | "maxSize" | "terminology-server"
-            | "questionnaire-externallydefined" | "artifact-versionAlgorithm" | "questionnaire-optionExclusive"
-            | "questionnaire-optionPrefix" | "questionnaire-baseType" | "questionnaire-usageMode"
-            | "questionnaire-signatureRequired" | "questionnaire-referenceResource"
-            | "questionnaire-referenceProfile" | "structuredefinition-wg" | "structuredefinition-fmm"
+            "questionnaire-choiceOrientation"
+            | "rendering-style"
+            | "rendering-styleSensitive"
+            | "questionnaire-displayCategory"
+            | "questionnaire-instruction"
+            | "questionnaire-supportLink"
+            | "rendering-markdown"
+            | "translation"
+            | "mimeType"
+            | "maxSize"
+            | "terminology-server"
+            | "questionnaire-externallydefined"
+            | "artifact-versionAlgorithm"
+            | "questionnaire-optionExclusive"
+            | "questionnaire-optionPrefix"
+            | "questionnaire-baseType"
+            | "questionnaire-usageMode"
+            | "questionnaire-signatureRequired"
+            | "questionnaire-referenceResource"
+            | "questionnaire-referenceProfile"
+            | "structuredefinition-wg"
+            | "structuredefinition-fmm"
             | "structuredefinition-standards-status" => Handling::Ignored,
             _ if name.starts_with("cqf-") || name.starts_with("structuredefinition-") => Handling::Ignored,
             _ => Handling::Unsupported("this extension is not recognised and is ignored"),

@@ -29,7 +29,8 @@ pub const CONFIDENTIALITY: &str = "http://terminology.hl7.org/CodeSystem/v3-Conf
 // Fixed codings, kept as JSON text: parsed when used, they cost the wasm bundle a few
 // bytes of text each instead of the code the json! macro generates for nested literals.
 const CONSENT_SCOPE: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/consentscope","code":"patient-privacy","display":"Privacy Consent"}]}"#;
-const CONSENT_CATEGORY: &str = r#"[{"coding":[{"system":"http://loinc.org","code":"59284-0","display":"Patient Consent"}]}]"#;
+const CONSENT_CATEGORY: &str =
+    r#"[{"coding":[{"system":"http://loinc.org","code":"59284-0","display":"Patient Consent"}]}]"#;
 const RESTRICTED_META: &str = r#"{"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R","display":"restricted"}]}"#;
 const SURVEY_CATEGORY: &str = r#"[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/observation-category","code":"survey","display":"Survey"}]}]"#;
 const AUTHOR_TYPE: &str = r#"{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/provenance-participant-type","code":"author","display":"Author"}]}"#;
@@ -133,14 +134,22 @@ impl FormState {
         let evaluation = self.evaluate();
         self.walk(&mut |node| {
             let item = q.item(node.item);
-            if evaluation.is_enabled(node.id) && item.is_question() && !item.code.is_empty() && q.is_observation_extracted(item.id) {
+            if evaluation.is_enabled(node.id)
+                && item.is_question()
+                && !item.code.is_empty()
+                && q.is_observation_extracted(item.id)
+            {
                 observations.extend(observations_of(item, node, submission, restricted));
             }
         });
         entries.extend(observations);
 
         if let Some(agreed) = consent {
-            entries.push(Entry { resource: self.consent_resource(agreed, submission), role: "consent".into(), identifier: true });
+            entries.push(Entry {
+                resource: self.consent_resource(agreed, submission),
+                role: "consent".into(),
+                identifier: true,
+            });
         }
 
         // The Provenance targets everything above; references are the entries' fullUrls,

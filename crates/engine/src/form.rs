@@ -100,7 +100,9 @@ impl std::fmt::Display for ActionError {
             ActionError::UnknownNode(n) => write!(f, "no item instance {}", n.0),
             ActionError::ReadOnly(l) => write!(f, "\"{l}\" is read-only"),
             ActionError::NotAQuestion(l) => write!(f, "\"{l}\" is not a question"),
-            ActionError::WrongType { link_id, expected } => write!(f, "\"{link_id}\" takes {} answer", expected.with_article()),
+            ActionError::WrongType { link_id, expected } => {
+                write!(f, "\"{link_id}\" takes {} answer", expected.with_article())
+            }
             ActionError::DoesNotRepeat(l) => write!(f, "\"{l}\" takes one answer"),
             ActionError::NotARepeatingGroup(l) => write!(f, "\"{l}\" is not a repeating group"),
             ActionError::MaxOccurs { link_id, max } => write!(f, "\"{link_id}\" allows at most {max}"),
@@ -387,7 +389,9 @@ impl FormState {
     }
 
     fn check_values(&self, node: NodeId, values: &[AnswerValue]) -> Result<(), ActionError> {
-        let item = self.questionnaire.item(self.nodes[node.index()].as_ref().map(|n| n.item).ok_or(ActionError::UnknownNode(node))?);
+        let item = self
+            .questionnaire
+            .item(self.nodes[node.index()].as_ref().map(|n| n.item).ok_or(ActionError::UnknownNode(node))?);
         if values.len() > 1 && !item.repeats {
             return Err(ActionError::DoesNotRepeat(item.link_id.clone()));
         }
@@ -423,7 +427,8 @@ impl FormState {
         if !(item.repeats && item.kind == ItemType::Group) {
             return Err(ActionError::NotARepeatingGroup(item.link_id.clone()));
         }
-        let parent_item = parent.map(|p| self.node(p).map(|n| n.item).ok_or(ActionError::UnknownNode(p))).transpose()?;
+        let parent_item =
+            parent.map(|p| self.node(p).map(|n| n.item).ok_or(ActionError::UnknownNode(p))).transpose()?;
         if parent_item != item.parent {
             return Err(ActionError::WrongParent(item.link_id.clone()));
         }
@@ -703,7 +708,12 @@ impl FormState {
         let new_issues = if !enabled {
             Vec::new()
         } else if is_question {
-            check_question(&QuestionFacts { item, answers: &n.answers, invalid_input: n.invalid_input, typed: n.typed.as_deref() })
+            check_question(&QuestionFacts {
+                item,
+                answers: &n.answers,
+                invalid_input: n.invalid_input,
+                typed: n.typed.as_deref(),
+            })
         } else if item.kind == ItemType::Group {
             check_group(item, self.answered_below[node.index()] > 0)
         } else {

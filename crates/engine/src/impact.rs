@@ -320,7 +320,8 @@ pub enum Verdict {
 /// Sorts a form's decisions into what the submit guard must do.
 pub fn verdict(decisions: &[Decision]) -> Verdict {
     let of = |s: ImpactSeverity| decisions.iter().filter(|d| d.severity == s).cloned().collect::<Vec<_>>();
-    let (blocked, confirmations, warnings) = (of(ImpactSeverity::Block), of(ImpactSeverity::Confirm), of(ImpactSeverity::Warn));
+    let (blocked, confirmations, warnings) =
+        (of(ImpactSeverity::Block), of(ImpactSeverity::Confirm), of(ImpactSeverity::Warn));
     if !blocked.is_empty() {
         Verdict::Blocked { blocked }
     } else if !confirmations.is_empty() {

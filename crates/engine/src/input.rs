@@ -41,7 +41,9 @@ pub fn parse_input(item: &Item, text: &str, unit: Option<&Coding>) -> Result<Opt
             })
         }
         // Free text keeps what was typed, spaces included: only blank text clears it.
-        ItemType::String | ItemType::Text | ItemType::Choice | ItemType::OpenChoice => AnswerValue::String(text.to_owned()),
+        ItemType::String | ItemType::Text | ItemType::Choice | ItemType::OpenChoice => {
+            AnswerValue::String(text.to_owned())
+        }
         ItemType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
             "true" | "yes" => AnswerValue::Boolean(true),
             "false" | "no" => AnswerValue::Boolean(false),
@@ -54,7 +56,8 @@ pub fn parse_input(item: &Item, text: &str, unit: Option<&Coding>) -> Result<Opt
 
 /// A decimal as people type it, with a point; no exponents, no thousands separators.
 fn parse_decimal(text: &str) -> Result<f64, NotAValue> {
-    let ok = text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')));
+    let ok =
+        text.bytes().enumerate().all(|(i, b)| b.is_ascii_digit() || b == b'.' || (i == 0 && (b == b'-' || b == b'+')));
     if !ok || text.matches('.').count() > 1 || !text.bytes().any(|b| b.is_ascii_digit()) {
         return Err(NotAValue);
     }

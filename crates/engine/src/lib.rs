@@ -17,8 +17,8 @@ pub mod coded;
 pub mod datatypes;
 pub mod demographics;
 pub mod diagnostic;
-pub mod extract;
 mod extension;
+pub mod extract;
 pub mod form;
 pub mod impact;
 pub mod input;
@@ -30,14 +30,14 @@ pub mod validation;
 pub mod xhtml;
 
 pub use answer::{AnswerValue, ValueKind};
+pub use backend::Capabilities;
 pub use coded::{CodeSource, WritableCode};
 pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
-pub use backend::Capabilities;
 pub use demographics::{demographic_patch, DemographicChanges};
 pub use diagnostic::{Diagnostic, LoadError, Severity};
 pub use extract::{Idempotency, Submission};
-pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
+pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
 pub use load::Loaded;
 pub use questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Questionnaire,

@@ -78,8 +78,25 @@ struct Loader {
 }
 
 const ITEM_PROPERTIES: &[&str] = &[
-    "linkId", "definition", "code", "prefix", "text", "type", "enableWhen", "enableBehavior", "required", "repeats",
-    "readOnly", "maxLength", "answerValueSet", "answerOption", "initial", "item", "extension", "modifierExtension", "id",
+    "linkId",
+    "definition",
+    "code",
+    "prefix",
+    "text",
+    "type",
+    "enableWhen",
+    "enableBehavior",
+    "required",
+    "repeats",
+    "readOnly",
+    "maxLength",
+    "answerValueSet",
+    "answerOption",
+    "initial",
+    "item",
+    "extension",
+    "modifierExtension",
+    "id",
 ];
 
 impl Loader {
@@ -92,22 +109,28 @@ impl Loader {
         match object.get("resourceType").and_then(Value::as_str) {
             Some("Questionnaire") => {}
             Some(other) => {
-                self.d.error(
-                    format!("{root}.resourceType"),
-                    format!("this is a {other}, not a Questionnaire"),
-                );
+                self.d.error(format!("{root}.resourceType"), format!("this is a {other}, not a Questionnaire"));
                 return None;
             }
             None => {
-                self.d.error(format!("{root}.resourceType"), "resourceType is missing: a template must say \"resourceType\": \"Questionnaire\"");
+                self.d.error(
+                    format!("{root}.resourceType"),
+                    "resourceType is missing: a template must say \"resourceType\": \"Questionnaire\"",
+                );
                 return None;
             }
         }
         let status = self.text_property(object, "status", root);
         match status.as_deref() {
-            None => self.d.warn(format!("{root}.status"), "status is missing (R4 requires draft, active, retired or unknown); read as unknown"),
+            None => self.d.warn(
+                format!("{root}.status"),
+                "status is missing (R4 requires draft, active, retired or unknown); read as unknown",
+            ),
             Some("draft" | "active" | "retired" | "unknown") => {}
-            Some(other) => self.d.warn(format!("{root}.status"), format!("\"{other}\" is not an R4 status (draft, active, retired, unknown)")),
+            Some(other) => self.d.warn(
+                format!("{root}.status"),
+                format!("\"{other}\" is not an R4 status (draft, active, retired, unknown)"),
+            ),
         }
         self.contained_value_sets(object);
 
@@ -233,7 +256,10 @@ impl Loader {
             initial: Vec::new(),
             enable_when: Vec::new(),
             enable_behavior: EnableBehavior::All,
-            constraints: Constraints { max_length: self.count_property(object, "maxLength", path), ..Constraints::default() },
+            constraints: Constraints {
+                max_length: self.count_property(object, "maxLength", path),
+                ..Constraints::default()
+            },
             entry_format: None,
             item_control: None,
             unit: None,
@@ -260,7 +286,8 @@ impl Loader {
             }
         }
         if kind == ItemType::Display && !children.is_empty() {
-            self.d.warn(format!("{path}.type"), "a display item cannot contain other items (R4 que-1); read as a group");
+            self.d
+                .warn(format!("{path}.type"), "a display item cannot contain other items (R4 que-1); read as a group");
             self.items[id.index()].kind = ItemType::Group;
         }
         self.items[id.index()].children = children;
@@ -294,7 +321,10 @@ impl Loader {
         let value_set = match object.get("answerValueSet") {
             Some(Value::String(s)) => Some(s.clone()),
             Some(other) => {
-                self.d.error(format!("{path}.answerValueSet"), format!("expected a canonical URL, found {}", describe(other)));
+                self.d.error(
+                    format!("{path}.answerValueSet"),
+                    format!("expected a canonical URL, found {}", describe(other)),
+                );
                 None
             }
             None => object.get("options").and_then(|o| o.get("reference")).and_then(Value::as_str).map(|r| {
@@ -325,13 +355,24 @@ impl Loader {
         } else if offers
             && !matches!(
                 item.kind,
-                ItemType::Choice | ItemType::OpenChoice | ItemType::Decimal | ItemType::Integer | ItemType::Date
-                    | ItemType::DateTime | ItemType::Time | ItemType::String | ItemType::Quantity | ItemType::Text
+                ItemType::Choice
+                    | ItemType::OpenChoice
+                    | ItemType::Decimal
+                    | ItemType::Integer
+                    | ItemType::Date
+                    | ItemType::DateTime
+                    | ItemType::Time
+                    | ItemType::String
+                    | ItemType::Quantity
+                    | ItemType::Text
             )
         {
             self.d.error(
                 format!("{path}.{property}"),
-                format!("{} item cannot offer answer options (R4 que-5); make it a choice item", item.kind.with_article()),
+                format!(
+                    "{} item cannot offer answer options (R4 que-5); make it a choice item",
+                    item.kind.with_article()
+                ),
             );
         }
     }
@@ -366,17 +407,27 @@ impl Loader {
             );
         }
         if !item.initial.is_empty() && !item.kind.is_question() {
-            self.d.error(format!("{path}.initial"), format!("{} item cannot have an initial value", item.kind.with_article()));
+            self.d.error(
+                format!("{path}.initial"),
+                format!("{} item cannot have an initial value", item.kind.with_article()),
+            );
         }
         if item.initial.len() > 1 && !item.repeats {
-            self.d.error(format!("{path}.initial"), "several initial values on an item that does not repeat (R4 que-13)");
+            self.d
+                .error(format!("{path}.initial"), "several initial values on an item that does not repeat (R4 que-13)");
         }
     }
 
     /// Reads `<prefix>[x]` and checks it fits the item's type. Integers on a decimal item
     /// and dates on a dateTime item are widened, as FHIR allows.
     /// `Ok(None)` when there is no such property; `Err` when one was reported.
-    fn value(&mut self, object: &Map<String, Value>, prefix: &str, path: &str, item: &Item) -> Result<Option<AnswerValue>, ()> {
+    fn value(
+        &mut self,
+        object: &Map<String, Value>,
+        prefix: &str,
+        path: &str,
+        item: &Item,
+    ) -> Result<Option<AnswerValue>, ()> {
         let read = match AnswerValue::read_from(object, prefix) {
             Ok(Some(read)) => read,
             Ok(None) => return Ok(None),
@@ -393,7 +444,11 @@ impl Loader {
         if !item.kind.accepts(value.kind()) {
             self.d.error(
                 format!("{path}.{property}"),
-                format!("{property} does not fit {} item; use {}", item.kind.with_article(), expected_property(item.kind, prefix)),
+                format!(
+                    "{property} does not fit {} item; use {}",
+                    item.kind.with_article(),
+                    expected_property(item.kind, prefix)
+                ),
             );
             return Err(());
         }
@@ -412,14 +467,20 @@ impl Loader {
                 Some(Value::String(q)) => q.clone(),
                 Some(Value::Number(n)) => n.to_string(),
                 _ => {
-                    self.d.error(format!("{cpath}.question"), "enableWhen needs the linkId of the question it depends on");
+                    self.d.error(
+                        format!("{cpath}.question"),
+                        "enableWhen needs the linkId of the question it depends on",
+                    );
                     continue;
                 }
             };
             let answer = match AnswerValue::read_from(c, "answer") {
                 Ok(Some(read)) => {
                     if read.coerced {
-                        self.d.warn(format!("{cpath}.answer{}", read.value.kind().suffix()), "the value is written as text; read as its FHIR type");
+                        self.d.warn(
+                            format!("{cpath}.answer{}", read.value.kind().suffix()),
+                            "the value is written as text; read as its FHIR type",
+                        );
                     }
                     Some(read.value)
                 }
@@ -433,14 +494,23 @@ impl Loader {
                 Some(code) => match Operator::from_code(code) {
                     Some(op) => op,
                     None => {
-                        self.d.error(format!("{cpath}.operator"), format!("\"{code}\" is not an enableWhen operator (exists, =, !=, >, <, >=, <=)"));
+                        self.d.error(
+                            format!("{cpath}.operator"),
+                            format!("\"{code}\" is not an enableWhen operator (exists, =, !=, >, <, >=, <=)"),
+                        );
                         continue;
                     }
                 },
                 None if c.contains_key("hasAnswer") => {
                     self.d.warn(format!("{cpath}.hasAnswer"), "\"hasAnswer\" is STU3; read as operator \"exists\"");
                     let has = c.get("hasAnswer").and_then(Value::as_bool).unwrap_or(true);
-                    self.pending.push(PendingCondition { item: item.id, path: cpath, question, operator: Operator::Exists, answer: AnswerValue::Boolean(has) });
+                    self.pending.push(PendingCondition {
+                        item: item.id,
+                        path: cpath,
+                        question,
+                        operator: Operator::Exists,
+                        answer: AnswerValue::Boolean(has),
+                    });
                     continue;
                 }
                 None => {
@@ -463,7 +533,10 @@ impl Loader {
             }
             None => {
                 if conditions.len() > 1 {
-                    self.d.warn(format!("{path}.enableBehavior"), "several enableWhen conditions without enableBehavior (R4 que-12); read as \"all\"");
+                    self.d.warn(
+                        format!("{path}.enableBehavior"),
+                        "several enableWhen conditions without enableBehavior (R4 que-12); read as \"all\"",
+                    );
                 }
                 EnableBehavior::All
             }
@@ -479,9 +552,7 @@ impl Loader {
             };
             match url {
                 extension::ITEM_CONTROL => {
-                    let code = ext
-                        .pointer("/valueCodeableConcept/coding/0/code")
-                        .and_then(Value::as_str);
+                    let code = ext.pointer("/valueCodeableConcept/coding/0/code").and_then(Value::as_str);
                     match code {
                         Some(code) => item.item_control = Some(ItemControl::from_code(code)),
                         None => self.d.warn(&epath, "itemControl without a code is ignored"),
@@ -503,10 +574,15 @@ impl Loader {
                     let source = ext.get("valueString").and_then(Value::as_str).unwrap_or_default().to_owned();
                     match regex_lite::Regex::new(&source) {
                         Ok(regex) if !source.is_empty() => item.constraints.regex = Some(Pattern { source, regex }),
-                        _ => self.d.warn(&epath, format!("the regex \"{source}\" cannot be compiled; answers are not checked against it")),
+                        _ => self.d.warn(
+                            &epath,
+                            format!("the regex \"{source}\" cannot be compiled; answers are not checked against it"),
+                        ),
                     }
                 }
-                extension::ENTRY_FORMAT => item.entry_format = ext.get("valueString").and_then(Value::as_str).map(str::to_owned),
+                extension::ENTRY_FORMAT => {
+                    item.entry_format = ext.get("valueString").and_then(Value::as_str).map(str::to_owned)
+                }
                 extension::HIDDEN => item.hidden = self.ext_bool(ext, &epath).unwrap_or(false),
                 extension::UNIT => item.unit = self.ext_coding(ext, &epath),
                 extension::UNIT_OPTION => item.unit_options.extend(self.ext_coding(ext, &epath)),
@@ -534,7 +610,10 @@ impl Loader {
         }
         if let (Some(min), Some(max)) = (&item.constraints.min_value, &item.constraints.max_value) {
             if min.compare(max) == Some(std::cmp::Ordering::Greater) {
-                self.d.error(format!("{path}.extension"), format!("minValue {} is more than maxValue {}", min.label(), max.label()));
+                self.d.error(
+                    format!("{path}.extension"),
+                    format!("minValue {} is more than maxValue {}", min.label(), max.label()),
+                );
             }
         }
     }
@@ -545,7 +624,10 @@ impl Loader {
         let read = match AnswerValue::read_from(object, "value") {
             Ok(Some(read)) => {
                 if read.coerced {
-                    self.d.warn(format!("{path}.value{}", read.value.kind().suffix()), "the value is written as text; read as its FHIR type");
+                    self.d.warn(
+                        format!("{path}.value{}", read.value.kind().suffix()),
+                        "the value is written as text; read as its FHIR type",
+                    );
                 }
                 read.value
             }
@@ -559,13 +641,18 @@ impl Loader {
             }
         };
         let bound = match (item.kind, read) {
-            (ItemType::Quantity, AnswerValue::Decimal(d)) => AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(d), ..Default::default() }),
-            (ItemType::Quantity, AnswerValue::Integer(i)) => AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(i as f64), ..Default::default() }),
+            (ItemType::Quantity, AnswerValue::Decimal(d)) => {
+                AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(d), ..Default::default() })
+            }
+            (ItemType::Quantity, AnswerValue::Integer(i)) => {
+                AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(i as f64), ..Default::default() })
+            }
             (kind, value) => widen(kind, value),
         };
         let fits = item.kind.accepts(bound.kind()) && !matches!(bound.kind(), ValueKind::Coding | ValueKind::String);
         if !fits {
-            self.d.error(path, format!("{} limit does not fit {} item", bound.kind().suffix(), item.kind.with_article()));
+            self.d
+                .error(path, format!("{} limit does not fit {} item", bound.kind().suffix(), item.kind.with_article()));
             return None;
         }
         Some(bound)
@@ -629,7 +716,10 @@ impl Loader {
                 let first_path = &self.items[first.index()].path;
                 self.d.error(
                     format!("{}.linkId", item.path),
-                    format!("linkId \"{}\" is used twice (first at {first_path}); answers would be mixed up", item.link_id),
+                    format!(
+                        "linkId \"{}\" is used twice (first at {first_path}); answers would be mixed up",
+                        item.link_id
+                    ),
                 );
                 index.insert(item.link_id.clone(), first);
             }
@@ -641,13 +731,23 @@ impl Loader {
         let mut dependents = vec![Vec::new(); self.items.len()];
         for pending in std::mem::take(&mut self.pending) {
             let Some(&target) = by_link_id.get(&pending.question) else {
-                self.d.error(format!("{}.question", pending.path), format!("enableWhen names \"{}\", but no item has that linkId", pending.question));
+                self.d.error(
+                    format!("{}.question", pending.path),
+                    format!("enableWhen names \"{}\", but no item has that linkId", pending.question),
+                );
                 continue;
             };
             let question = &self.items[target.index()];
             let answer_path = format!("{}.answer{}", pending.path, pending.answer.kind().suffix());
             if !question.kind.is_question() {
-                self.d.error(format!("{}.question", pending.path), format!("enableWhen names \"{}\", {} item, which has no answers", pending.question, question.kind.with_article()));
+                self.d.error(
+                    format!("{}.question", pending.path),
+                    format!(
+                        "enableWhen names \"{}\", {} item, which has no answers",
+                        pending.question,
+                        question.kind.with_article()
+                    ),
+                );
                 continue;
             }
             let answer = widen(question.kind, pending.answer);
@@ -660,13 +760,31 @@ impl Loader {
                 let numeric = matches!(question.kind, ItemType::Integer | ItemType::Decimal)
                     && matches!(answer.kind(), ValueKind::Integer | ValueKind::Decimal);
                 if !question.kind.accepts(answer.kind()) && !numeric {
-                    self.d.error(answer_path, format!("\"{}\" is {} question; answer{} cannot match it ({})", pending.question, question.kind.with_article(), answer.kind().suffix(), expected_property(question.kind, "answer")));
+                    self.d.error(
+                        answer_path,
+                        format!(
+                            "\"{}\" is {} question; answer{} cannot match it ({})",
+                            pending.question,
+                            question.kind.with_article(),
+                            answer.kind().suffix(),
+                            expected_property(question.kind, "answer")
+                        ),
+                    );
                     continue;
                 }
                 if pending.operator.is_ordering()
-                    && matches!(answer.kind(), ValueKind::Coding | ValueKind::Boolean | ValueKind::Reference | ValueKind::Attachment)
+                    && matches!(
+                        answer.kind(),
+                        ValueKind::Coding | ValueKind::Boolean | ValueKind::Reference | ValueKind::Attachment
+                    )
                 {
-                    self.d.error(format!("{}.operator", pending.path), format!("a {} answer cannot be greater or less than another; use = or !=", answer.kind().suffix()));
+                    self.d.error(
+                        format!("{}.operator", pending.path),
+                        format!(
+                            "a {} answer cannot be greater or less than another; use = or !=",
+                            answer.kind().suffix()
+                        ),
+                    );
                     continue;
                 }
             }
@@ -708,7 +826,8 @@ impl Loader {
                 match next.pop() {
                     Some(m) if state[m] == 1 => {
                         let at = stack.iter().position(|(s, _)| *s == m).unwrap_or(0);
-                        let names: Vec<String> = stack[at..].iter().map(|(s, _)| format!("\"{}\"", self.items[*s].link_id)).collect();
+                        let names: Vec<String> =
+                            stack[at..].iter().map(|(s, _)| format!("\"{}\"", self.items[*s].link_id)).collect();
                         let item = &self.items[m];
                         self.d.error(
                             format!("{}.enableWhen", item.path),
@@ -756,7 +875,8 @@ impl Loader {
                 s == "true"
             }
             Some(other) => {
-                self.d.error(format!("{path}.{key}"), format!("{key} must be true or false, found {}", describe(other)));
+                self.d
+                    .error(format!("{path}.{key}"), format!("{key} must be true or false, found {}", describe(other)));
                 false
             }
         }
@@ -770,7 +890,8 @@ impl Loader {
                 s.trim().parse().ok()
             }
             other => {
-                self.d.error(format!("{path}.{key}"), format!("{key} must be a whole number, found {}", describe(other)));
+                self.d
+                    .error(format!("{path}.{key}"), format!("{key} must be a whole number, found {}", describe(other)));
                 None
             }
         }
@@ -855,11 +976,8 @@ pub(crate) fn widen(kind: ItemType, value: AnswerValue) -> AnswerValue {
 
 /// Which value[x] property fits an item type, for messages.
 fn expected_property(kind: ItemType, prefix: &str) -> String {
-    let kinds: Vec<String> = ValueKind::ALL
-        .iter()
-        .filter(|k| kind.accepts(**k))
-        .map(|k| format!("{prefix}{}", k.suffix()))
-        .collect();
+    let kinds: Vec<String> =
+        ValueKind::ALL.iter().filter(|k| kind.accepts(**k)).map(|k| format!("{prefix}{}", k.suffix())).collect();
     match kinds.len() {
         0 => format!("no {prefix}[x]: a {kind} item takes none"),
         _ => kinds.join(" or "),

@@ -299,10 +299,7 @@ impl Item {
     /// The question as a person reads it: the safe text of its rendering, else its text,
     /// else its linkId.
     pub fn label(&self) -> &str {
-        self.rendered_text
-            .as_deref()
-            .or(self.text.as_deref())
-            .unwrap_or(&self.link_id)
+        self.rendered_text.as_deref().or(self.text.as_deref()).unwrap_or(&self.link_id)
     }
 
     /// Whether the item is a question (takes answers).
@@ -387,11 +384,7 @@ impl Questionnaire {
 
     /// The title to show: title, else name, else url.
     pub fn display_title(&self) -> &str {
-        self.title
-            .as_deref()
-            .or(self.name.as_deref())
-            .or(self.url.as_deref())
-            .unwrap_or("Untitled form")
+        self.title.as_deref().or(self.name.as_deref()).or(self.url.as_deref()).unwrap_or("Untitled form")
     }
 
     /// Whether an item is extracted as an Observation: its own flag wins, else its

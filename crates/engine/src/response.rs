@@ -80,10 +80,7 @@ impl FormState {
             response.insert("questionnaire".into(), json!(canonical));
         }
         response.insert("status".into(), json!(header.status.code()));
-        let references = [
-            ("subject", &header.subject),
-            ("encounter", &header.encounter),
-        ];
+        let references = [("subject", &header.subject), ("encounter", &header.encounter)];
         for (key, reference) in references {
             if let Some(r) = reference {
                 response.insert(key.into(), serde_json::to_value(r).unwrap_or(Value::Null));
@@ -162,7 +159,10 @@ impl FormState {
     /// are not applied: the response is the truth. Every answer must find its place; one
     /// that does not (an unknown linkId, a value of the wrong type) fails the load rather
     /// than being dropped.
-    pub fn from_response(questionnaire: Arc<Questionnaire>, json: &Value) -> Result<(FormState, ResponseHeader, Vec<Diagnostic>), LoadError> {
+    pub fn from_response(
+        questionnaire: Arc<Questionnaire>,
+        json: &Value,
+    ) -> Result<(FormState, ResponseHeader, Vec<Diagnostic>), LoadError> {
         let mut d = Diagnostics::default();
         let root = "QuestionnaireResponse";
         let Some(object) = json.as_object() else {
@@ -175,7 +175,8 @@ impl FormState {
         }
         let header = read_header(object, &mut d);
         if let (Some(answered), Some(url)) = (object.get("questionnaire").and_then(Value::as_str), &questionnaire.url) {
-            let (answered_url, answered_version) = answered.split_once('|').map_or((answered, None), |(u, v)| (u, Some(v)));
+            let (answered_url, answered_version) =
+                answered.split_once('|').map_or((answered, None), |(u, v)| (u, Some(v)));
             if answered_url != url {
                 d.error(format!("{root}.questionnaire"), format!("the response answers {answered_url}, not {url}"));
             } else if answered_version.is_some() && answered_version != questionnaire.version.as_deref() {
@@ -251,7 +252,10 @@ impl ResponseLoader<'_> {
                 continue;
             };
             let Some(item) = self.form.questionnaire().item_by_link_id(link_id) else {
-                self.d.error(format!("{ipath}.linkId"), format!("\"{link_id}\" is not an item of this template; its answers would be lost"));
+                self.d.error(
+                    format!("{ipath}.linkId"),
+                    format!("\"{link_id}\" is not an item of this template; its answers would be lost"),
+                );
                 continue;
             };
             let item_id = item.id;
@@ -262,7 +266,14 @@ impl ResponseLoader<'_> {
     }
 
     /// The next unused instance of `item` under `parent`, adding one for repeating groups.
-    fn instance_for(&mut self, parent: Option<NodeId>, item: ItemId, used: &[NodeId], path: &str, link_id: &str) -> Option<NodeId> {
+    fn instance_for(
+        &mut self,
+        parent: Option<NodeId>,
+        item: ItemId,
+        used: &[NodeId],
+        path: &str,
+        link_id: &str,
+    ) -> Option<NodeId> {
         let expected_parent = self.form.questionnaire().item(item).parent;
         let parent_item = parent.and_then(|p| self.form.node(p)).map(|n| n.item);
         if expected_parent != parent_item {
@@ -273,9 +284,8 @@ impl ResponseLoader<'_> {
             Some(p) => self.form.node(p).map(|n| n.children.clone()).unwrap_or_default(),
             None => self.form.roots().to_vec(),
         };
-        let free = existing
-            .into_iter()
-            .find(|c| !used.contains(c) && self.form.node(*c).is_some_and(|n| n.item == item));
+        let free =
+            existing.into_iter().find(|c| !used.contains(c) && self.form.node(*c).is_some_and(|n| n.item == item));
         if free.is_some() {
             return free;
         }
@@ -292,13 +302,19 @@ impl ResponseLoader<'_> {
         let item = self.form.questionnaire().item(item_id).clone();
         if let Some(children) = json.get("item").and_then(Value::as_array) {
             if item.is_question() {
-                self.d.warn(format!("{path}.item"), "items under a question belong under its answer (R4 qrs-1); read from here");
+                self.d.warn(
+                    format!("{path}.item"),
+                    "items under a question belong under its answer (R4 qrs-1); read from here",
+                );
             }
             self.items(children, Some(node), path);
         }
         let answers = json.get("answer").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
         if !answers.is_empty() && !item.is_question() {
-            self.d.error(format!("{path}.answer"), format!("\"{}\" is {} item and takes no answers", item.link_id, item.kind.with_article()));
+            self.d.error(
+                format!("{path}.answer"),
+                format!("\"{}\" is {} item and takes no answers", item.link_id, item.kind.with_article()),
+            );
             return;
         }
         let mut values = Vec::new();
@@ -314,7 +330,14 @@ impl ResponseLoader<'_> {
                     if item.kind.accepts(value.kind()) {
                         values.push(value);
                     } else {
-                        self.d.error(format!("{apath}.value{}", value.kind().suffix()), format!("\"{}\" is {} question; this answer does not fit it", item.link_id, item.kind.with_article()));
+                        self.d.error(
+                            format!("{apath}.value{}", value.kind().suffix()),
+                            format!(
+                                "\"{}\" is {} question; this answer does not fit it",
+                                item.link_id,
+                                item.kind.with_article()
+                            ),
+                        );
                     }
                 }
                 Ok(None) => {}
@@ -325,7 +348,10 @@ impl ResponseLoader<'_> {
             }
         }
         if values.len() > 1 && !item.repeats {
-            self.d.error(format!("{path}.answer"), format!("\"{}\" takes one answer; the response has {}", item.link_id, values.len()));
+            self.d.error(
+                format!("{path}.answer"),
+                format!("\"{}\" takes one answer; the response has {}", item.link_id, values.len()),
+            );
         }
         self.form.set_loaded_answers(node, values);
     }

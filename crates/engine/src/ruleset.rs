@@ -142,7 +142,8 @@ impl CompiledRuleset {
                 let mut severities = BTreeMap::new();
                 for (category, severity) in s["severities"].as_object().into_iter().flatten() {
                     let word = severity.as_str().unwrap_or_default();
-                    let severity = ImpactSeverity::from_code(word).ok_or_else(|| format!("\"{word}\" is not a severity"))?;
+                    let severity =
+                        ImpactSeverity::from_code(word).ok_or_else(|| format!("\"{word}\" is not a severity"))?;
                     severities.insert(category.clone(), severity);
                 }
                 Ok(SettingPolicy { id: text(s, "id")?, title: text(s, "title")?, severities })
@@ -218,7 +219,8 @@ impl Ruleset {
             compiled.categories.iter().enumerate().map(|(i, c)| (c.id.as_str(), i as u16)).collect();
         let mut index: HashMap<(u8, String), Vec<u16>> = HashMap::new();
         for m in &compiled.members {
-            let category = *category_index.get(m.category.as_str()).ok_or_else(|| format!("unknown category {}", m.category))?;
+            let category =
+                *category_index.get(m.category.as_str()).ok_or_else(|| format!("unknown category {}", m.category))?;
             let system = system_id(&m.system).ok_or_else(|| format!("unknown code system {}", m.system))?;
             for code in m.codes.split(' ').filter(|c| !c.is_empty()) {
                 let entry = index.entry((system, normalise(system, code))).or_default();

@@ -16,20 +16,38 @@ pub enum IssueKind {
     /// A required group has no answered question inside it.
     RequiredGroup,
     /// What was typed is not a value of the item's type.
-    NotAValue { expected: ItemType },
+    NotAValue {
+        expected: ItemType,
+    },
     /// A value outside minValue/maxValue.
-    OutOfRange { expected: ItemType, min: Box<Option<AnswerValue>>, max: Box<Option<AnswerValue>> },
-    TooShort { min: u32 },
-    TooLong { max: u32 },
+    OutOfRange {
+        expected: ItemType,
+        min: Box<Option<AnswerValue>>,
+        max: Box<Option<AnswerValue>>,
+    },
+    TooShort {
+        min: u32,
+    },
+    TooLong {
+        max: u32,
+    },
     /// Does not match the `regex` extension; the entry format, if any, shows what fits.
-    PatternMismatch { entry_format: Option<String> },
-    TooManyDecimalPlaces { max: u32 },
+    PatternMismatch {
+        entry_format: Option<String>,
+    },
+    TooManyDecimalPlaces {
+        max: u32,
+    },
     /// A choice answer that is not one of the options.
     NotAnOption,
     /// Fewer answers than minOccurs.
-    TooFew { min: u32 },
+    TooFew {
+        min: u32,
+    },
     /// More answers than maxOccurs.
-    TooMany { max: u32 },
+    TooMany {
+        max: u32,
+    },
 }
 
 /// One validation issue at one item instance.
@@ -51,13 +69,19 @@ impl fmt::Display for Issue {
             IssueKind::Required => f.write_str("Answer this question"),
             IssueKind::RequiredGroup => f.write_str("Answer at least one question in this section"),
             IssueKind::NotAValue { expected } => f.write_str(what_to_enter(*expected)),
-            IssueKind::OutOfRange { expected, min, max } => f.write_str(&range_message(*expected, min.as_ref().as_ref(), max.as_ref().as_ref())),
+            IssueKind::OutOfRange { expected, min, max } => {
+                f.write_str(&range_message(*expected, min.as_ref().as_ref(), max.as_ref().as_ref()))
+            }
             IssueKind::TooShort { min } => write!(f, "Enter at least {min} character{}", plural(*min)),
             IssueKind::TooLong { max } => write!(f, "Enter {max} character{} or fewer", plural(*max)),
             IssueKind::PatternMismatch { entry_format: Some(format) } => write!(f, "Enter it in the format {format}"),
-            IssueKind::PatternMismatch { entry_format: None } => f.write_str("Enter it in the format this question asks for"),
+            IssueKind::PatternMismatch { entry_format: None } => {
+                f.write_str("Enter it in the format this question asks for")
+            }
             IssueKind::TooManyDecimalPlaces { max: 0 } => f.write_str("Enter a whole number"),
-            IssueKind::TooManyDecimalPlaces { max } => write!(f, "Enter a number with no more than {max} decimal place{}", plural(*max)),
+            IssueKind::TooManyDecimalPlaces { max } => {
+                write!(f, "Enter a number with no more than {max} decimal place{}", plural(*max))
+            }
             IssueKind::NotAnOption => f.write_str("Choose one of the options"),
             IssueKind::TooFew { min } => write!(f, "Give at least {min} answer{}", plural(*min)),
             IssueKind::TooMany { max } => write!(f, "Give no more than {max} answer{}", plural(*max)),

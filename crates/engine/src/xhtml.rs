@@ -37,9 +37,7 @@ pub fn safe_text(xhtml: &str) -> String {
                 skip_until = Some(if name == "script" { "script" } else { "style" })
             }
             "br" => out.push('\n'),
-            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "table"
-                if closing =>
-            {
+            "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "ul" | "ol" | "table" if closing => {
                 out.push('\n')
             }
             "li" => out.push_str("• "),
@@ -54,10 +52,7 @@ pub fn safe_text(xhtml: &str) -> String {
 }
 
 fn fold_spaces(text: &str) -> String {
-    let lines: Vec<String> = text
-        .lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
+    let lines: Vec<String> = text.lines().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     let mut out = Vec::new();
     for line in lines {
         if line.is_empty() && out.last().is_none_or(|l: &String| l.is_empty()) {

@@ -23,7 +23,8 @@ fn check_items(q: &Questionnaire, items: &[Value], file: &str, path: &str) {
     for (i, item) in items.iter().enumerate() {
         let here = format!("{path}.item[{i}]");
         let link_id = item["linkId"].as_str().unwrap_or_else(|| panic!("{file}: {here} has no linkId"));
-        let template_item = q.item_by_link_id(link_id).unwrap_or_else(|| panic!("{file}: {here} names unknown {link_id}"));
+        let template_item =
+            q.item_by_link_id(link_id).unwrap_or_else(|| panic!("{file}: {here} names unknown {link_id}"));
         let answers = item["answer"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let children = item["item"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         assert!(answers.is_empty() || children.is_empty(), "{file}: {here} has both answers and items (qrs-1)");
@@ -36,9 +37,8 @@ fn check_items(q: &Questionnaire, items: &[Value], file: &str, path: &str) {
             let value_keys: Vec<&String> = object.keys().filter(|k| k.starts_with("value")).collect();
             assert_eq!(value_keys.len(), 1, "{file}: {here} answer has {value_keys:?}");
             let suffix = value_keys[0].trim_start_matches("value");
-            let fits = formwell_engine::ValueKind::ALL
-                .iter()
-                .any(|k| k.suffix() == suffix && template_item.kind.accepts(*k));
+            let fits =
+                formwell_engine::ValueKind::ALL.iter().any(|k| k.suffix() == suffix && template_item.kind.accepts(*k));
             assert!(fits, "{file}: {here} answer value{suffix} does not fit a {} item", template_item.kind);
             if let Some(nested) = object.get("item").and_then(Value::as_array) {
                 check_items(q, nested, file, &here);
@@ -69,7 +69,10 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
                 failed += 1;
                 assert!(error.errors().count() > 0, "{file}: failed without an error");
                 for e in error.errors() {
-                    assert!(e.path.starts_with("Questionnaire") || e.line.is_some(), "{file}: error without a path: {e}");
+                    assert!(
+                        e.path.starts_with("Questionnaire") || e.line.is_some(),
+                        "{file}: error without a path: {e}"
+                    );
                 }
                 println!("FAILS   {file}\n        {}", error.to_string().replace('\n', "\n        "));
             }
@@ -83,11 +86,18 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
                     clean += 1;
                 } else {
                     with_warnings += 1;
-                    println!("WARNS   {file}: {warnings} warning(s), first: {}", loaded.diagnostics.iter().find(|d| d.severity == Severity::Warning).unwrap());
+                    println!(
+                        "WARNS   {file}: {warnings} warning(s), first: {}",
+                        loaded.diagnostics.iter().find(|d| d.severity == Severity::Warning).unwrap()
+                    );
                 }
                 let q = Arc::new(loaded.questionnaire);
                 let form = FormState::new(q.clone());
-                let header = ResponseHeader { status: ResponseStatus::InProgress, authored: Some("2026-11-26T10:00:00Z".into()), ..Default::default() };
+                let header = ResponseHeader {
+                    status: ResponseStatus::InProgress,
+                    authored: Some("2026-11-26T10:00:00Z".into()),
+                    ..Default::default()
+                };
                 let response = form.to_response(&header);
                 assert_eq!(response["resourceType"], "QuestionnaireResponse");
                 assert_eq!(response["status"], "in-progress");

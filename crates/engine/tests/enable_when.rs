@@ -51,9 +51,11 @@ fn every_operator_on_numbers() {
     ];
     for (op, at, expected) in cases {
         for kind in ["integer", "decimal"] {
-            let mut form = follower(kind, op, json!({ (if kind == "integer" { "answerInteger" } else { "answerDecimal" }): at }));
+            let mut form =
+                follower(kind, op, json!({ (if kind == "integer" { "answerInteger" } else { "answerDecimal" }): at }));
             for (value, want) in [4, 5, 6].into_iter().zip(expected) {
-                let v = if kind == "integer" { AnswerValue::Integer(value) } else { AnswerValue::Decimal(value as f64) };
+                let v =
+                    if kind == "integer" { AnswerValue::Integer(value) } else { AnswerValue::Decimal(value as f64) };
                 assert_eq!(shown_after(&mut form, Some(v)), want, "{kind} {value} {op} {at}");
             }
         }
@@ -82,8 +84,20 @@ fn ordering_on_dates_date_times_times_and_quantities() {
     assert!(shown_after(&mut form, Some(AnswerValue::Time(FhirTime::parse("09:30").unwrap()))));
     assert!(!shown_after(&mut form, Some(AnswerValue::Time(FhirTime::parse("12:00").unwrap()))));
 
-    let kg = |v| Some(AnswerValue::Quantity(Quantity { value: Some(v), unit: Some("kg".into()), system: Some("http://unitsofmeasure.org".into()), code: Some("kg".into()), comparator: None }));
-    let mut form = follower("quantity", ">=", json!({"answerQuantity": {"value": 10, "system": "http://unitsofmeasure.org", "code": "kg"}}));
+    let kg = |v| {
+        Some(AnswerValue::Quantity(Quantity {
+            value: Some(v),
+            unit: Some("kg".into()),
+            system: Some("http://unitsofmeasure.org".into()),
+            code: Some("kg".into()),
+            comparator: None,
+        }))
+    };
+    let mut form = follower(
+        "quantity",
+        ">=",
+        json!({"answerQuantity": {"value": 10, "system": "http://unitsofmeasure.org", "code": "kg"}}),
+    );
     assert!(shown_after(&mut form, kg(10.0)));
     assert!(!shown_after(&mut form, kg(9.5)));
 }
@@ -91,9 +105,13 @@ fn ordering_on_dates_date_times_times_and_quantities() {
 #[test]
 fn equality_on_codings_booleans_strings_and_references() {
     let yes = Coding::new("http://snomed.info/sct", "373066001", "Yes");
-    let mut form = follower("choice", "=", json!({"answerCoding": {"system": "http://snomed.info/sct", "code": "373066001"}}));
+    let mut form =
+        follower("choice", "=", json!({"answerCoding": {"system": "http://snomed.info/sct", "code": "373066001"}}));
     assert!(shown_after(&mut form, Some(AnswerValue::Coding(yes))), "codings match by system and code, not display");
-    assert!(!shown_after(&mut form, Some(AnswerValue::Coding(Coding::new("http://snomed.info/sct", "373067005", "No")))));
+    assert!(!shown_after(
+        &mut form,
+        Some(AnswerValue::Coding(Coding::new("http://snomed.info/sct", "373067005", "No")))
+    ));
 
     let mut form = follower("boolean", "=", json!({"answerBoolean": true}));
     assert!(shown_after(&mut form, Some(AnswerValue::Boolean(true))));
@@ -103,7 +121,9 @@ fn equality_on_codings_booleans_strings_and_references() {
     assert!(shown_after(&mut form, Some(AnswerValue::String("Other".into()))));
 
     let mut form = follower("reference", "=", json!({"answerReference": {"reference": "Patient/1"}}));
-    let r = |s: &str| Some(AnswerValue::Reference(formwell_engine::Reference { reference: Some(s.into()), ..Default::default() }));
+    let r = |s: &str| {
+        Some(AnswerValue::Reference(formwell_engine::Reference { reference: Some(s.into()), ..Default::default() }))
+    };
     assert!(shown_after(&mut form, r("Patient/1")));
     assert!(!shown_after(&mut form, r("Patient/2")));
 }
@@ -112,7 +132,11 @@ fn equality_on_codings_booleans_strings_and_references() {
 fn any_answer_of_a_repeating_question_can_satisfy_equals() {
     let mut form = follower("string", "=", json!({"answerString": "b"}));
     let q = node(&form, "q");
-    form.apply(Action::SetAnswers { node: q, values: vec![AnswerValue::String("a".into()), AnswerValue::String("b".into())] }).unwrap();
+    form.apply(Action::SetAnswers {
+        node: q,
+        values: vec![AnswerValue::String("a".into()), AnswerValue::String("b".into())],
+    })
+    .unwrap();
     assert!(enabled(&form, "f"));
 }
 

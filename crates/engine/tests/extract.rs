@@ -9,8 +9,8 @@ use std::sync::Arc;
 use formwell_engine::backend::{describe_outcome, transaction_locations};
 use formwell_engine::extract::{CONFIDENTIALITY, DECISION_EXTENSION, SUBMISSION_SYSTEM};
 use formwell_engine::{
-    Action, AnswerValue, Capabilities, Decision, FormState, Idempotency, ImpactSeverity,
-    Questionnaire, RecordedDecision, Reference, Submission,
+    Action, AnswerValue, Capabilities, Decision, FormState, Idempotency, ImpactSeverity, Questionnaire,
+    RecordedDecision, Reference, Submission,
 };
 use serde_json::{json, Value};
 
@@ -26,7 +26,11 @@ fn submission(decisions: Vec<RecordedDecision>) -> Submission {
         id: SID.into(),
         authored: "2026-11-26T10:15:00Z".into(),
         subject: Some(Reference { reference: Some("Patient/p1".into()), ..Default::default() }),
-        author: Some(Reference { reference: Some("Practitioner/s1".into()), display: Some("Sam Patel".into()), ..Default::default() }),
+        author: Some(Reference {
+            reference: Some("Practitioner/s1".into()),
+            display: Some("Sam Patel".into()),
+            ..Default::default()
+        }),
         device: "Formwell 0.1.0 on tablet 3".into(),
         ruleset_version: Some("58def43c93dbb75f".into()),
         decisions,
@@ -71,8 +75,11 @@ fn family_registration_writes_the_response_and_a_consent() {
 
     let response = &entries[0];
     assert_eq!(response["fullUrl"], "urn:uuid:5f0c6a3e-9b1d-4c2a-8e7f-1a2b3c4d5e6f");
-    assert_eq!(response["request"], json!({"method": "POST", "url": "QuestionnaireResponse",
-        "ifNoneExist": format!("identifier={SUBMISSION_SYSTEM}|{SID}/response")}));
+    assert_eq!(
+        response["request"],
+        json!({"method": "POST", "url": "QuestionnaireResponse",
+        "ifNoneExist": format!("identifier={SUBMISSION_SYSTEM}|{SID}/response")})
+    );
     let qr = &response["resource"];
     assert_eq!(qr["identifier"], json!({"system": SUBMISSION_SYSTEM, "value": format!("{SID}/response")}));
     assert_eq!(qr["questionnaire"], "https://formwell.example/fhir/Questionnaire/family-registration|1.0.0");
@@ -89,7 +96,10 @@ fn family_registration_writes_the_response_and_a_consent() {
     assert_eq!(c["provision"]["type"], "permit");
     assert_eq!(c["patient"], json!({"reference": "Patient/p1"}));
     assert_eq!(c["performer"], json!([{"reference": "Patient/p1", "display": "The parent or carer named above"}]));
-    assert_eq!(c["policy"], json!([{"uri": "https://formwell.example/fhir/Questionnaire/family-registration|1.0.0#privacy"}]));
+    assert_eq!(
+        c["policy"],
+        json!([{"uri": "https://formwell.example/fhir/Questionnaire/family-registration|1.0.0#privacy"}])
+    );
     assert_eq!(c["sourceReference"], json!({"reference": response["fullUrl"]}));
     assert_eq!(c["scope"]["coding"][0]["code"], "patient-privacy");
     assert_eq!(c["dateTime"], "2026-11-26T10:15:00Z");
@@ -98,7 +108,10 @@ fn family_registration_writes_the_response_and_a_consent() {
     assert_eq!(provenance["request"]["method"], "PUT", "R4 Provenance has no identifier: a client-assigned id");
     assert_eq!(provenance["request"]["url"], "Provenance/fw-5f0c6a3e9b1d4c2a8e7f1a2b3c4d5e6f-2");
     assert_eq!(provenance["resource"]["id"], "fw-5f0c6a3e9b1d4c2a8e7f1a2b3c4d5e6f-2");
-    assert_eq!(provenance["resource"]["target"], json!([{"reference": entries[0]["fullUrl"]}, {"reference": entries[1]["fullUrl"]}]));
+    assert_eq!(
+        provenance["resource"]["target"],
+        json!([{"reference": entries[0]["fullUrl"]}, {"reference": entries[1]["fullUrl"]}])
+    );
     assert_eq!(provenance["resource"]["policy"], json!(["https://formwell.example/ruleset/58def43c93dbb75f"]));
     assert_eq!(provenance["resource"]["agent"][0]["who"]["reference"], "Practitioner/s1");
     assert_eq!(provenance["resource"]["agent"][1]["who"]["display"], "Formwell 0.1.0 on tablet 3");
@@ -145,7 +158,10 @@ fn extracted_items_become_observations_with_their_codes_and_values() {
     let observations = resources(&bundle, "Observation");
     assert_eq!(observations.len(), 3);
     let pregnant = &observations[0]["resource"];
-    assert_eq!(pregnant["code"]["coding"], json!([{"system": "http://snomed.info/sct", "code": "77386006", "display": "Pregnant"}]));
+    assert_eq!(
+        pregnant["code"]["coding"],
+        json!([{"system": "http://snomed.info/sct", "code": "77386006", "display": "Pregnant"}])
+    );
     assert_eq!(pregnant["code"]["text"], "Is the parent pregnant?");
     assert_eq!(pregnant["valueBoolean"], true);
     assert_eq!(pregnant["status"], "final");
@@ -155,7 +171,10 @@ fn extracted_items_become_observations_with_their_codes_and_values() {
     assert_eq!(pregnant["effectiveDateTime"], "2026-11-26T10:15:00Z");
     assert_eq!(pregnant["derivedFrom"], json!([{"reference": bundle["entry"][0]["fullUrl"]}]));
     assert_eq!(pregnant["identifier"][0]["value"], format!("{SID}/observation/pregnant/0"));
-    assert_eq!(observations[0]["request"]["ifNoneExist"], format!("identifier={SUBMISSION_SYSTEM}|{SID}/observation/pregnant/0"));
+    assert_eq!(
+        observations[0]["request"]["ifNoneExist"],
+        format!("identifier={SUBMISSION_SYSTEM}|{SID}/observation/pregnant/0")
+    );
     assert_eq!(observations[1]["resource"]["valueDateTime"], "2027-04-01");
     assert_eq!(observations[2]["resource"]["code"]["coding"][0]["code"], "342191000000101");
 
@@ -163,7 +182,9 @@ fn extracted_items_become_observations_with_their_codes_and_values() {
     assert_eq!(provenance["target"].as_array().unwrap().len(), 4, "the response and three observations");
     let decision = &provenance["extension"][0];
     assert_eq!(decision["url"], DECISION_EXTENSION);
-    let part = |name: &str| decision["extension"].as_array().unwrap().iter().find(|p| p["url"] == name).cloned().unwrap_or(Value::Null);
+    let part = |name: &str| {
+        decision["extension"].as_array().unwrap().iter().find(|p| p["url"] == name).cloned().unwrap_or(Value::Null)
+    };
     assert_eq!(part("linkId")["valueString"], "cpp");
     assert_eq!(part("code")["valueCoding"]["code"], "342191000000101");
     assert_eq!(part("category")["valueCode"], "child_protection");
@@ -193,7 +214,9 @@ fn the_same_submission_always_makes_the_same_bundle_and_another_makes_another() 
     let mut other = submission(decisions);
     other.id = "0d9e8f7a-6b5c-4d3e-9f1a-2b3c4d5e6f70".into();
     let another = form.transaction_bundle(&other, Idempotency::ConditionalCreate);
-    let urls = |b: &Value| b["entry"].as_array().unwrap().iter().map(|e| e["fullUrl"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let urls = |b: &Value| {
+        b["entry"].as_array().unwrap().iter().map(|e| e["fullUrl"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
     assert!(urls(&one).iter().all(|u| !urls(&another).contains(u)));
     let unique: std::collections::BTreeSet<_> = urls(&one).into_iter().collect();
     assert_eq!(unique.len(), 5, "every fullUrl in a bundle is distinct");
@@ -210,7 +233,10 @@ fn every_shipped_template_makes_a_bundle_of_valid_shape() {
             assert!(e["fullUrl"].as_str().unwrap().starts_with("urn:uuid:"), "{name}");
             assert_eq!(e["request"]["method"], "PUT", "{name}: client ids mode");
             let id = e["resource"]["id"].as_str().unwrap();
-            assert!(id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'), "{name}: {id}");
+            assert!(
+                id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.'),
+                "{name}: {id}"
+            );
             assert_eq!(e["request"]["url"], format!("{}/{id}", e["resource"]["resourceType"].as_str().unwrap()));
         }
     }
@@ -338,5 +364,7 @@ fn a_permanent_address_ends_the_current_home_address() {
     let bare = json!({"resourceType": "Patient", "id": "p2", "meta": {"versionId": "1"}});
     let ops = decoded_patch(&formwell_engine::demographic_patch(&changes, &bare, "2026-11-26").unwrap());
     assert_eq!(ops[1]["path"], "/address", "a record with no address gets a list");
-    assert!(formwell_engine::demographic_patch(&changes, &json!({"id": "p3"}), "2026-11-26").unwrap_err().contains("version"));
+    assert!(formwell_engine::demographic_patch(&changes, &json!({"id": "p3"}), "2026-11-26")
+        .unwrap_err()
+        .contains("version"));
 }

@@ -10,8 +10,22 @@ use serde_json::json;
 #[test]
 fn every_r4_item_type_and_the_common_extensions_are_read() {
     let types = [
-        "group", "display", "boolean", "decimal", "integer", "date", "dateTime", "time", "string", "text", "url",
-        "choice", "open-choice", "attachment", "reference", "quantity",
+        "group",
+        "display",
+        "boolean",
+        "decimal",
+        "integer",
+        "date",
+        "dateTime",
+        "time",
+        "string",
+        "text",
+        "url",
+        "choice",
+        "open-choice",
+        "attachment",
+        "reference",
+        "quantity",
     ];
     let items: Vec<_> = types.iter().map(|t| json!({"linkId": t, "text": t, "type": t})).collect();
     let q = common::with_items(json!(items));
@@ -98,7 +112,17 @@ fn enable_when_reads_every_operator() {
             {"question": "n", "operator": "<=", "answerInteger": 6}]}
     ]));
     let ops: Vec<Operator> = q.item_by_link_id("b").unwrap().enable_when.iter().map(|c| c.operator).collect();
-    assert_eq!(ops, [Operator::Equal, Operator::NotEqual, Operator::Greater, Operator::Less, Operator::GreaterOrEqual, Operator::LessOrEqual]);
+    assert_eq!(
+        ops,
+        [
+            Operator::Equal,
+            Operator::NotEqual,
+            Operator::Greater,
+            Operator::Less,
+            Operator::GreaterOrEqual,
+            Operator::LessOrEqual
+        ]
+    );
     let n = q.item_by_link_id("n").unwrap().id;
     assert_eq!(q.dependents_of(n).len(), 2, "the dependency graph records both dependents");
 }

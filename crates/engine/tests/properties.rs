@@ -15,10 +15,39 @@ use serde_json::{json, Map, Value};
 /// loader's deeper paths are reached.
 fn arb_json() -> impl Strategy<Value = Value> {
     let names = prop::sample::select(vec![
-        "resourceType", "item", "linkId", "type", "text", "enableWhen", "question", "operator", "answerBoolean",
-        "answerInteger", "answerCoding", "answerOption", "valueCoding", "valueString", "valueInteger", "initial",
-        "required", "repeats", "extension", "url", "valueDecimal", "maxLength", "code", "system", "answerValueSet",
-        "contained", "expansion", "contains", "option", "hasAnswer", "_text", "enableBehavior", "status",
+        "resourceType",
+        "item",
+        "linkId",
+        "type",
+        "text",
+        "enableWhen",
+        "question",
+        "operator",
+        "answerBoolean",
+        "answerInteger",
+        "answerCoding",
+        "answerOption",
+        "valueCoding",
+        "valueString",
+        "valueInteger",
+        "initial",
+        "required",
+        "repeats",
+        "extension",
+        "url",
+        "valueDecimal",
+        "maxLength",
+        "code",
+        "system",
+        "answerValueSet",
+        "contained",
+        "expansion",
+        "contains",
+        "option",
+        "hasAnswer",
+        "_text",
+        "enableBehavior",
+        "status",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -26,9 +55,28 @@ fn arb_json() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(|i| json!(i)),
         any::<f64>().prop_map(|f| serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)),
         prop::sample::select(vec![
-            "Questionnaire", "group", "integer", "boolean", "choice", "date", "quantity", "display", "exists", "=", ">",
-            "q1", "q2", "#vs", "ValueSet", "true", "5", "2024-02-30", "http://hl7.org/fhir/StructureDefinition/minValue",
-            "http://hl7.org/fhir/StructureDefinition/regex", "[", "any",
+            "Questionnaire",
+            "group",
+            "integer",
+            "boolean",
+            "choice",
+            "date",
+            "quantity",
+            "display",
+            "exists",
+            "=",
+            ">",
+            "q1",
+            "q2",
+            "#vs",
+            "ValueSet",
+            "true",
+            "5",
+            "2024-02-30",
+            "http://hl7.org/fhir/StructureDefinition/minValue",
+            "http://hl7.org/fhir/StructureDefinition/regex",
+            "[",
+            "any",
         ])
         .prop_map(|s| Value::String(s.into())),
         ".*".prop_map(Value::String),
@@ -70,7 +118,10 @@ proptest! {
 /// Every observable part of the evaluation, for comparison.
 fn snapshot(form: &FormState) -> (Vec<(NodeId, bool, Vec<String>)>, formwell_engine::Completeness) {
     let e = form.evaluate();
-    let mut nodes: Vec<_> = form.nodes().map(|n| (n.id, e.is_enabled(n.id), e.issues_of(n.id).iter().map(|i| i.message()).collect())).collect();
+    let mut nodes: Vec<_> = form
+        .nodes()
+        .map(|n| (n.id, e.is_enabled(n.id), e.issues_of(n.id).iter().map(|i| i.message()).collect()))
+        .collect();
     nodes.sort_by_key(|n| n.0);
     (nodes, e.completeness())
 }

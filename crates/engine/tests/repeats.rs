@@ -30,7 +30,11 @@ fn each_instance_holds_its_own_answers() {
     assert_eq!(form.node(names[0]).unwrap().answers, [AnswerValue::String("Ada".into())]);
     assert_eq!(form.node(names[1]).unwrap().answers, [AnswerValue::String("Ben".into())]);
     let nursery = form.node(second).unwrap().children[1];
-    assert_eq!(form.node(nursery).unwrap().answers, [AnswerValue::String("Sure Start".into())], "a new instance gets initial values");
+    assert_eq!(
+        form.node(nursery).unwrap().answers,
+        [AnswerValue::String("Sure Start".into())],
+        "a new instance gets initial values"
+    );
     assert_eq!(form.evaluate().completeness().required, 2, "each instance's required question counts");
 }
 
@@ -50,7 +54,10 @@ fn instances_are_added_after_the_last_and_capped_at_max_occurs() {
 fn removing_keeps_at_least_min_occurs_and_forgets_the_instance() {
     let (mut form, child) = children_form();
     let first = form.roots()[0];
-    assert_eq!(form.apply(Action::RemoveInstance { node: first }).unwrap_err(), ActionError::MinOccurs { link_id: "child".into(), min: 1 });
+    assert_eq!(
+        form.apply(Action::RemoveInstance { node: first }).unwrap_err(),
+        ActionError::MinOccurs { link_id: "child".into(), min: 1 }
+    );
     let second = form.apply(Action::AddInstance { parent: None, item: child }).unwrap().unwrap();
     let name = form.node(second).unwrap().children[0];
     form.apply(Action::RemoveInstance { node: second }).unwrap();
@@ -77,7 +84,10 @@ fn only_repeating_groups_take_instances() {
     let q = common::with_items(json!([{"linkId": "g", "type": "group", "item": [{"linkId": "x", "type": "string"}]}]));
     let g = q.item_by_link_id("g").unwrap().id;
     let mut form = FormState::new(q);
-    assert_eq!(form.apply(Action::AddInstance { parent: None, item: g }).unwrap_err(), ActionError::NotARepeatingGroup("g".into()));
+    assert_eq!(
+        form.apply(Action::AddInstance { parent: None, item: g }).unwrap_err(),
+        ActionError::NotARepeatingGroup("g".into())
+    );
 }
 
 #[test]
@@ -92,5 +102,8 @@ fn nested_repeats_are_added_under_the_right_parent() {
     let added = form.apply(Action::AddInstance { parent: Some(family), item: member }).unwrap().unwrap();
     assert_eq!(form.node(added).unwrap().parent, Some(family));
     assert_eq!(form.node(family).unwrap().children.len(), 2);
-    assert_eq!(form.apply(Action::AddInstance { parent: None, item: member }).unwrap_err(), ActionError::WrongParent("member".into()));
+    assert_eq!(
+        form.apply(Action::AddInstance { parent: None, item: member }).unwrap_err(),
+        ActionError::WrongParent("member".into())
+    );
 }

@@ -11,7 +11,9 @@ use serde_json::json;
 fn header() -> ResponseHeader {
     ResponseHeader {
         id: Some("qr-1".into()),
-        identifier: Some(json!({"system": "urn:ietf:rfc:3986", "value": "urn:uuid:8a4c0c2e-5f43-4f0e-9d3f-2b6b3f1e9a10"})),
+        identifier: Some(
+            json!({"system": "urn:ietf:rfc:3986", "value": "urn:uuid:8a4c0c2e-5f43-4f0e-9d3f-2b6b3f1e9a10"}),
+        ),
         status: ResponseStatus::Completed,
         authored: Some("2026-11-26T10:15:00Z".into()),
         subject: Some(Reference { reference: Some("Patient/p1".into()), ..Default::default() }),
@@ -43,7 +45,10 @@ fn the_response_nests_items_and_writes_typed_answers() {
     set(&mut form, "smokes", AnswerValue::Boolean(true));
     type_in(&mut form, "perday", "5");
     let lang = node(&form, "lang");
-    let langs = vec![AnswerValue::Coding(Coding::new("urn:ietf:bcp:47", "en", "English")), AnswerValue::Coding(Coding::new("urn:ietf:bcp:47", "ur", "Urdu"))];
+    let langs = vec![
+        AnswerValue::Coding(Coding::new("urn:ietf:bcp:47", "en", "English")),
+        AnswerValue::Coding(Coding::new("urn:ietf:bcp:47", "ur", "Urdu")),
+    ];
     form.apply(Action::SetAnswers { node: lang, values: langs }).unwrap();
     let response = form.to_response(&header());
     assert_eq!(
@@ -129,7 +134,10 @@ fn loading_says_what_does_not_fit_instead_of_dropping_it() {
     let error = FormState::from_response(Arc::clone(&q), &bad).unwrap_err();
     let text = error.to_string();
     assert!(text.contains("QuestionnaireResponse.item[0].linkId: \"gone\" is not an item of this template"), "{text}");
-    assert!(text.contains("QuestionnaireResponse.item[1].item[0].answer[0].valueInteger: \"name\" is a string question"), "{text}");
+    assert!(
+        text.contains("QuestionnaireResponse.item[1].item[0].answer[0].valueInteger: \"name\" is a string question"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -59,7 +59,10 @@ fn one_sided_ranges_decimals_and_decimal_places() {
         {"linkId": "cups", "type": "integer", "extension": [ext("maxValue", json!({"valueInteger": 10}))]}
     ])));
     type_in(&mut form, "hours", "0.25");
-    assert_eq!(messages(&form, "hours"), ["Enter a number of 0.5 or more", "Enter a number with no more than 1 decimal place"]);
+    assert_eq!(
+        messages(&form, "hours"),
+        ["Enter a number of 0.5 or more", "Enter a number with no more than 1 decimal place"]
+    );
     type_in(&mut form, "hours", "1.50");
     assert_eq!(messages(&form, "hours"), ["Enter a number with no more than 1 decimal place"], "what was typed counts");
     type_in(&mut form, "hours", "1.5");
@@ -120,7 +123,8 @@ fn occurrences_of_repeating_answers_and_groups() {
     let s = |v: &str| AnswerValue::String(v.into());
     form.apply(Action::SetAnswers { node: langs, values: vec![s("English")] }).unwrap();
     assert_eq!(messages(&form, "langs"), ["Give at least 2 answers"]);
-    form.apply(Action::SetAnswers { node: langs, values: vec![s("English"), s("Urdu"), s("Polish"), s("Somali")] }).unwrap();
+    form.apply(Action::SetAnswers { node: langs, values: vec![s("English"), s("Urdu"), s("Polish"), s("Somali")] })
+        .unwrap();
     assert_eq!(messages(&form, "langs"), ["Give no more than 3 answers"]);
 }
 

@@ -107,10 +107,11 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
         for list in &c.lists {
             let path = dir.join("codelists").join(&list.file);
             let system = match &list.system {
-                Some(name) => system_uri(name).ok_or_else(|| err(&categories_path, format!("{}: unknown system {name}", list.file)))?,
-                None => system_from_file_name(&list.file)
-                    .or_else(|| manifest.get(&list.file).copied())
-                    .ok_or_else(|| err(&categories_path, format!("{}: say which system (snomed, readv2, ctv3)", list.file)))?,
+                Some(name) => system_uri(name)
+                    .ok_or_else(|| err(&categories_path, format!("{}: unknown system {name}", list.file)))?,
+                None => system_from_file_name(&list.file).or_else(|| manifest.get(&list.file).copied()).ok_or_else(
+                    || err(&categories_path, format!("{}: say which system (snomed, readv2, ctv3)", list.file)),
+                )?,
             };
             let codes = read_codes(&path, list.code.as_deref())?;
             let codes = codes.into_iter().filter(|code| match list.shape.as_deref() {
@@ -121,11 +122,15 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
             members.entry((c.id.clone(), system)).or_default().extend(codes);
         }
         for p in &c.prefixes {
-            let system = system_uri(&p.system).ok_or_else(|| err(&categories_path, format!("prefix rule: unknown system {}", p.system)))?;
+            let system = system_uri(&p.system)
+                .ok_or_else(|| err(&categories_path, format!("prefix rule: unknown system {}", p.system)))?;
             if system == READ_V2 && p.exclude.is_empty() {
                 return Err(err(
                     &categories_path,
-                    format!("the Read v2 prefix rule {} in {} names no exclusions; prefix rules over-reach without them", p.prefix, c.id),
+                    format!(
+                        "the Read v2 prefix rule {} in {} names no exclusions; prefix rules over-reach without them",
+                        p.prefix, c.id
+                    ),
                 ));
             }
             prefixes.push(formwell_engine::ruleset::PrefixRule {
@@ -162,10 +167,9 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
             if !ids.contains(key) {
                 return Err(err(&policies_path, format!("setting {id} names {key}, which is not a category")));
             }
-            let severity = value
-                .as_str()
-                .and_then(ImpactSeverity::from_code)
-                .ok_or_else(|| err(&policies_path, format!("setting {id}, {key}: use block, confirm, warn or allow")))?;
+            let severity = value.as_str().and_then(ImpactSeverity::from_code).ok_or_else(|| {
+                err(&policies_path, format!("setting {id}, {key}: use block, confirm, warn or allow"))
+            })?;
             severities.insert(key.clone(), severity);
         }
         settings.push(SettingPolicy { id, title, severities });

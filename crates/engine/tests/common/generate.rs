@@ -5,7 +5,8 @@
 use serde_json::{json, Value};
 
 /// The type of the k-th child of a generated group.
-pub const CHILD_KINDS: [&str; 9] = ["boolean", "integer", "string", "choice", "date", "decimal", "integer", "text", "boolean"];
+pub const CHILD_KINDS: [&str; 9] =
+    ["boolean", "integer", "string", "choice", "date", "decimal", "integer", "text", "boolean"];
 
 /// A questionnaire with about `items` items (rounded up to a multiple of ten).
 pub fn questionnaire(items: usize) -> Value {
@@ -34,11 +35,19 @@ pub fn questionnaire(items: usize) -> Value {
                         {"valueCoding": {"system": "http://snomed.info/sct", "code": "373066001", "display": "Yes"}},
                         {"valueCoding": {"system": "http://snomed.info/sct", "code": "373067005", "display": "No"}}]);
                 }
-                4 => item["extension"] = json!([{"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueDate": "2000-01-01"}]),
-                5 => item["extension"] = json!([{"url": "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces", "valueInteger": 2}]),
-                6 => item["enableWhen"] = json!([
+                4 => {
+                    item["extension"] =
+                        json!([{"url": "http://hl7.org/fhir/StructureDefinition/minValue", "valueDate": "2000-01-01"}])
+                }
+                5 => {
+                    item["extension"] =
+                        json!([{"url": "http://hl7.org/fhir/StructureDefinition/maxDecimalPlaces", "valueInteger": 2}])
+                }
+                6 => {
+                    item["enableWhen"] = json!([
                     {"question": id(3), "operator": "=", "answerCoding": {"system": "http://snomed.info/sct", "code": "373066001"}},
-                    {"question": id(5), "operator": ">=", "answerDecimal": 1.5}]),
+                    {"question": id(5), "operator": ">=", "answerDecimal": 1.5}])
+                }
                 7 => item["enableWhen"] = json!([{"question": id(6), "operator": "exists", "answerBoolean": true}]),
                 _ => {}
             }
@@ -50,14 +59,16 @@ pub fn questionnaire(items: usize) -> Value {
             }
             children.push(item);
         }
-        let mut group = json!({"linkId": format!("g{g}"), "type": "group", "text": format!("Group {g}"), "item": children});
+        let mut group =
+            json!({"linkId": format!("g{g}"), "type": "group", "text": format!("Group {g}"), "item": children});
         if g % 5 == 4 {
             group["repeats"] = json!(true);
         }
         if g > 0 {
             // A chain from group to group: each is shown while the previous one's last
             // question (initially yes) says yes, so a "no" at the head hides them all.
-            group["enableWhen"] = json!([{"question": format!("g{}.q8", g - 1), "operator": "=", "answerBoolean": true}]);
+            group["enableWhen"] =
+                json!([{"question": format!("g{}.q8", g - 1), "operator": "=", "answerBoolean": true}]);
         }
         out.push(group);
     }

@@ -49,14 +49,7 @@ pub fn home(props: &HomeProps) -> Html {
     let on_file = {
         let (open_text, failure) = (open_text.clone(), failure.clone());
         Callback::from(move |e: Event| {
-            let Some(file) = e
-                .target()
-                .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                .and_then(|i| i.files())
-                .and_then(|f| f.get(0))
-            else {
-                return;
-            };
+            let Some(file) = crate::web::chosen_file(&e) else { return };
             let (open_text, failure) = (open_text.clone(), failure.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 match crate::web::read_text(&file).await {

@@ -27,6 +27,11 @@ pub async fn fetch_text(url: &str) -> Result<String, String> {
     text.as_string().ok_or_else(|| "the response was not text".into())
 }
 
+/// The first file chosen in a file input, from its change event.
+pub fn chosen_file(event: &yew::Event) -> Option<web_sys::File> {
+    event.target()?.dyn_into::<web_sys::HtmlInputElement>().ok()?.files()?.get(0)
+}
+
 /// Reads a chosen file as text.
 pub async fn read_text(file: &web_sys::File) -> Result<String, String> {
     let text = JsFuture::from(file.text()).await.map_err(describe)?;

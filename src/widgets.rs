@@ -113,7 +113,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
     let form = ctx.state.borrow();
     let Some(node) = form.node(props.node) else { return html! {} };
     let q = form.questionnaire().clone();
-    let item = q.item(node.item).clone();
+    let item = q.item(node.item);
     let answers = node.answers.clone();
     let shown_text = node.typed.clone().unwrap_or_else(|| answers.first().map(input_text).unwrap_or_default());
     let unit = node.unit.clone();
@@ -143,7 +143,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
         .join(" ");
     let described_by = (!described_by.is_empty()).then_some(described_by);
     let label_text = html! { <>{ props.prefix.clone() }{ item.label() }{ required_mark.clone() }</> };
-    let widget = widget_for(&item);
+    let widget = widget_for(item);
 
     // Widgets that are a set of choices use a fieldset and legend; the rest a label.
     let grouped = matches!(widget, Widget::YesNo | Widget::Radios | Widget::Checkboxes);
@@ -392,12 +392,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             let onchange = {
                 let set_answer = set_answer.clone();
                 Callback::from(move |e: Event| {
-                    let Some(file) = e
-                        .target()
-                        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                        .and_then(|i| i.files())
-                        .and_then(|f| f.get(0))
-                    else {
+                    let Some(file) = crate::web::chosen_file(&e) else {
                         set_answer.emit(None);
                         return;
                     };

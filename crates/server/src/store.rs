@@ -1,0 +1,626 @@
+//! The embedded record store: FHIR resources in one SQLite file (WAL; every committed
+//! transaction is on disk before it is acknowledged), with their history and a search
+//! index. A transaction Bundle is carried out inside one SQLite transaction, so it is
+//! stored whole or not at all.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use serde_json::{json, Map, Value};
+
+use crate::outcome::FhirError;
+use crate::validate;
+
+/// The search parameters the store indexes, per resource type, and where their values are.
+const PARAMS: &[(&str, &str, Index)] = &[
+    ("QuestionnaireResponse", "identifier", Index::Identifier("identifier")),
+    ("QuestionnaireResponse", "subject", Index::Reference("subject")),
+    ("QuestionnaireResponse", "patient", Index::Reference("subject")),
+    ("QuestionnaireResponse", "questionnaire", Index::Canonical("questionnaire")),
+    ("Observation", "identifier", Index::Identifier("identifier")),
+    ("Observation", "subject", Index::Reference("subject")),
+    ("Observation", "patient", Index::Reference("subject")),
+    ("Observation", "code", Index::Code("code")),
+    ("Consent", "identifier", Index::Identifier("identifier")),
+    ("Consent", "patient", Index::Reference("patient")),
+    ("Provenance", "target", Index::Reference("target")),
+    ("Provenance", "patient", Index::Reference("target")),
+    ("Patient", "identifier", Index::Identifier("identifier")),
+    ("Practitioner", "identifier", Index::Identifier("identifier")),
+    ("Questionnaire", "url", Index::Canonical("url")),
+    ("Questionnaire", "version", Index::Text("version")),
+    ("Questionnaire", "identifier", Index::Identifier("identifier")),
+];
+
+#[derive(Clone, Copy)]
+enum Index {
+    Identifier(&'static str),
+    Reference(&'static str),
+    Canonical(&'static str),
+    Code(&'static str),
+    Text(&'static str),
+}
+
+/// The search parameters the store supports for a type, for the CapabilityStatement.
+pub fn search_params(kind: &str) -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = PARAMS.iter().filter(|(t, ..)| *t == kind).map(|(_, p, _)| *p).collect();
+    out.extend(["_id", "_lastUpdated", "_count"]);
+    out
+}
+
+/// The FHIR store on SQLite.
+pub struct Store {
+    connection: Mutex<Connection>,
+}
+
+/// What one entry of a transaction did.
+struct Done {
+    status: &'static str,
+    kind: String,
+    id: String,
+    version: i64,
+    last_updated: String,
+}
+
+impl Store {
+    /// Opens (or creates) the store in a file.
+    pub fn open(path: &Path) -> Result<Store, FhirError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| FhirError::new(500, "exception", format!("cannot create {}: {e}", dir.display())))?;
+        }
+        Store::with(Connection::open(path)?)
+    }
+
+    /// A store in memory, for tests.
+    pub fn in_memory() -> Result<Store, FhirError> {
+        Store::with(Connection::open_in_memory()?)
+    }
+
+    fn with(connection: Connection) -> Result<Store, FhirError> {
+        // WAL for concurrent readers; synchronous FULL so an acknowledged transaction
+        // survives a crash or a power cut.
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS resource (
+                 type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+                 last_updated TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id));
+             CREATE TABLE IF NOT EXISTS history (
+                 type TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL,
+                 last_updated TEXT NOT NULL, json TEXT NOT NULL, PRIMARY KEY (type, id, version));
+             CREATE TABLE IF NOT EXISTS search (
+                 type TEXT NOT NULL, id TEXT NOT NULL, param TEXT NOT NULL, system TEXT, value TEXT NOT NULL);
+             CREATE INDEX IF NOT EXISTS search_value ON search (type, param, value);
+             CREATE INDEX IF NOT EXISTS search_resource ON search (type, id);",
+        )?;
+        Ok(Store { connection: Mutex::new(connection) })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written (its own
+        // transaction rolls back), so a poisoned lock is safe to take.
+        self.connection.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Carries out a transaction (all or nothing) or a batch (each entry on its own),
+    /// returning the response Bundle.
+    pub fn bundle(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+        match bundle["type"].as_str() {
+            Some("transaction") => self.transaction(bundle, now),
+            Some("batch") => self.batch(bundle, now),
+            _ => Err(FhirError::invalid("Bundle.type", "POST to the base takes a transaction or batch Bundle")),
+        }
+    }
+
+    /// All entries in one SQLite transaction; the first failure rolls everything back.
+    pub fn transaction(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+        let entries = bundle["entry"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+        for (i, entry) in entries.iter().enumerate() {
+            if let Some(resource) = entry.get("resource").filter(|r| r["resourceType"] != "Binary") {
+                validate::resource(resource).map_err(|e| e.within(&format!("Bundle.entry[{i}].resource")))?;
+            }
+        }
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        // First every entry's id, so that references between entries can be rewritten.
+        let mut ids: Vec<Option<(String, String, bool)>> = Vec::new(); // (type, id, exists already)
+        let mut rewrites: Vec<(String, String)> = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let at = format!("Bundle.entry[{i}]");
+            let method = entry["request"]["method"].as_str().unwrap_or("");
+            let url = entry["request"]["url"].as_str().unwrap_or("");
+            let resolved = match method {
+                "POST" => {
+                    let kind = url.split(['/', '?']).next().unwrap_or("").to_owned();
+                    let existing = match entry["request"]["ifNoneExist"].as_str() {
+                        Some(condition) => conditional_match(&tx, &kind, condition).map_err(|e| e.within(&at))?,
+                        None => None,
+                    };
+                    match existing {
+                        Some(id) => Some((kind, id, true)),
+                        None => Some((kind, new_id(&tx)?, false)),
+                    }
+                }
+                "PUT" | "PATCH" => {
+                    let (kind, id) = url
+                        .split_once('/')
+                        .ok_or_else(|| FhirError::invalid(format!("{at}.request.url"), "expected Type/id"))?;
+                    Some((kind.to_owned(), id.to_owned(), false))
+                }
+                "GET" => None,
+                other => {
+                    return Err(FhirError::invalid(
+                        format!("{at}.request.method"),
+                        format!("\"{other}\" is not supported in a transaction"),
+                    ))
+                }
+            };
+            if let (Some((kind, id, _)), Some(full_url)) = (&resolved, entry["fullUrl"].as_str()) {
+                rewrites.push((full_url.to_owned(), format!("{kind}/{id}")));
+            }
+            ids.push(resolved);
+        }
+        let mut done = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let at = format!("Bundle.entry[{i}]");
+            let Some((kind, id, exists)) = ids[i].clone() else {
+                done.push(None);
+                continue;
+            };
+            let method = entry["request"]["method"].as_str().unwrap_or("");
+            let result = match method {
+                "POST" if exists => {
+                    let version = current(&tx, &kind, &id)?.map(|(v, _, _)| v).unwrap_or(1);
+                    let last_updated = current(&tx, &kind, &id)?.map(|(_, l, _)| l).unwrap_or_default();
+                    Done { status: "200 OK", kind, id, version, last_updated }
+                }
+                "POST" | "PUT" => {
+                    let mut resource = entry["resource"].clone();
+                    if resource["resourceType"] != kind.as_str() {
+                        return Err(FhirError::invalid(
+                            format!("{at}.resource.resourceType"),
+                            format!("expected a {kind}"),
+                        ));
+                    }
+                    rewrite_references(&mut resource, &rewrites);
+                    let (version, status) = write(&tx, &kind, &id, resource, now)?;
+                    Done { status, kind, id, version, last_updated: now.to_owned() }
+                }
+                "PATCH" => {
+                    let patched = patch(&tx, &kind, &id, &entry["resource"]).map_err(|e| {
+                        if e.expression.is_none() {
+                            e.within(&at)
+                        } else {
+                            e
+                        }
+                    })?;
+                    validate::resource(&patched).map_err(|e| e.within(&format!("{kind}/{id}")))?;
+                    let (version, status) = write(&tx, &kind, &id, patched, now)?;
+                    Done { status, kind, id, version, last_updated: now.to_owned() }
+                }
+                _ => unreachable!("methods were checked above"),
+            };
+            done.push(Some(result));
+        }
+        tx.commit()?;
+        Ok(response_bundle("transaction-response", done.into_iter().map(|d| d.map(Ok)).collect()))
+    }
+
+    /// Each entry on its own; a failure is reported in that entry's response.
+    fn batch(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+        let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+        let mut results = Vec::new();
+        for entry in entries {
+            let single = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
+            results.push(Some(match self.transaction(&single, now) {
+                Ok(response) => Ok(response["entry"][0].clone()),
+                Err(e) => Err(e),
+            }));
+        }
+        let mut out = Vec::new();
+        for r in results {
+            out.push(match r {
+                Some(Ok(entry)) => json!(entry),
+                Some(Err(e)) => {
+                    json!({ "response": { "status": format!("{} {}", e.status, e.code), "outcome": e.outcome() } })
+                }
+                None => json!({}),
+            });
+        }
+        Ok(json!({ "resourceType": "Bundle", "type": "batch-response", "entry": out }))
+    }
+
+    /// A resource's current version.
+    pub fn read(&self, kind: &str, id: &str) -> Result<Value, FhirError> {
+        let connection = self.lock();
+        let json: Option<String> = connection
+            .query_row("SELECT json FROM resource WHERE type = ?1 AND id = ?2", params![kind, id], |r| r.get(0))
+            .optional()?;
+        let json = json.ok_or_else(|| FhirError::not_found(format!("no {kind}/{id}")))?;
+        serde_json::from_str(&json).map_err(|e| FhirError::new(500, "exception", e.to_string()))
+    }
+
+    /// Every version of a resource, newest first.
+    pub fn history(&self, kind: &str, id: &str) -> Result<Value, FhirError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT json FROM history WHERE type = ?1 AND id = ?2 ORDER BY version DESC")?;
+        let versions: Vec<String> = statement.query_map(params![kind, id], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        if versions.is_empty() {
+            return Err(FhirError::not_found(format!("no {kind}/{id}")));
+        }
+        let entries: Vec<Value> = versions
+            .iter()
+            .filter_map(|j| serde_json::from_str::<Value>(j).ok())
+            .map(|r| json!({ "resource": r }))
+            .collect();
+        Ok(json!({ "resourceType": "Bundle", "type": "history", "total": entries.len(), "entry": entries }))
+    }
+
+    /// A search: every parameter must match (AND); `_count` pages, `_offset` moves along.
+    pub fn search(&self, kind: &str, query: &[(String, String)], base: &str) -> Result<Value, FhirError> {
+        let connection = self.lock();
+        let mut ids: Option<Vec<String>> = None;
+        let mut count = 50usize;
+        let mut offset = 0usize;
+        let mut last_updated: Vec<(String, String)> = Vec::new();
+        for (name, value) in query {
+            let matched: Vec<String> = match name.as_str() {
+                "_count" => {
+                    count = value.parse().map_err(|_| FhirError::invalid("_count", "_count is a whole number"))?;
+                    count = count.min(1000);
+                    continue;
+                }
+                "_offset" => {
+                    offset = value.parse().map_err(|_| FhirError::invalid("_offset", "_offset is a whole number"))?;
+                    continue;
+                }
+                "_lastUpdated" => {
+                    let (op, date) = split_prefix(value);
+                    last_updated.push((op.to_owned(), date.to_owned()));
+                    continue;
+                }
+                "_id" => vec![value.clone()],
+                param => {
+                    let index = PARAMS.iter().find(|(t, p, _)| *t == kind && *p == param).ok_or_else(|| {
+                        FhirError::invalid(param, format!("{kind} cannot be searched by {param} here; see /metadata"))
+                    })?;
+                    matching(&connection, kind, index.1, value)?
+                }
+            };
+            ids = Some(match ids {
+                None => matched,
+                Some(previous) => previous.into_iter().filter(|id| matched.contains(id)).collect(),
+            });
+        }
+        let mut rows: Vec<(String, String, String)> = {
+            let mut statement = connection
+                .prepare("SELECT id, last_updated, json FROM resource WHERE type = ?1 ORDER BY last_updated, id")?;
+            let all = statement.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            all.collect::<Result<_, _>>()?
+        };
+        if let Some(ids) = &ids {
+            rows.retain(|(id, _, _)| ids.contains(id));
+        }
+        for (op, date) in &last_updated {
+            rows.retain(|(_, updated, _)| compare_prefix(op, updated, date));
+        }
+        let total = rows.len();
+        let page: Vec<Value> = rows
+            .into_iter()
+            .skip(offset)
+            .take(count)
+            .filter_map(|(id, _, j)| serde_json::from_str::<Value>(&j).ok().map(|r| json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })))
+            .collect();
+        let mut bundle = json!({ "resourceType": "Bundle", "type": "searchset", "total": total });
+        if !page.is_empty() {
+            bundle["entry"] = Value::Array(page);
+        }
+        if offset + count < total {
+            let mut next: Vec<String> =
+                query.iter().filter(|(n, _)| n != "_offset").map(|(n, v)| format!("{n}={}", encode(v))).collect();
+            next.push(format!("_offset={}", offset + count));
+            if !query.iter().any(|(n, _)| n == "_count") {
+                next.push(format!("_count={count}"));
+            }
+            bundle["link"] = json!([{ "relation": "next", "url": format!("{base}/{kind}?{}", next.join("&")) }]);
+        }
+        Ok(bundle)
+    }
+
+    /// How many resources of a type are stored.
+    pub fn count(&self, kind: &str) -> Result<usize, FhirError> {
+        let n: i64 =
+            self.lock().query_row("SELECT COUNT(*) FROM resource WHERE type = ?1", params![kind], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn split_prefix(value: &str) -> (&str, &str) {
+    for op in ["ge", "le", "gt", "lt", "eq"] {
+        if let Some(rest) = value.strip_prefix(op) {
+            return (op, rest);
+        }
+    }
+    ("eq", value)
+}
+
+/// Instants in the store are UTC `YYYY-MM-DDThh:mm:ss.sssZ`, so text order is time order;
+/// a date compares with its prefix.
+fn compare_prefix(op: &str, stored: &str, wanted: &str) -> bool {
+    let stored = &stored[..wanted.len().min(stored.len())];
+    match op {
+        "ge" => stored >= wanted,
+        "le" => stored <= wanted,
+        "gt" => stored > wanted,
+        "lt" => stored < wanted,
+        _ => stored == wanted,
+    }
+}
+
+fn new_id(tx: &Transaction<'_>) -> Result<String, FhirError> {
+    let hex: String = tx.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?;
+    Ok(format!("{}-{}-4{}-{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[16..20], &hex[20..32]))
+}
+
+fn current(tx: &Transaction<'_>, kind: &str, id: &str) -> Result<Option<(i64, String, String)>, FhirError> {
+    Ok(tx
+        .query_row(
+            "SELECT version, last_updated, json FROM resource WHERE type = ?1 AND id = ?2",
+            params![kind, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?)
+}
+
+/// Stores a new version of a resource, with its meta, history and search index.
+fn write(
+    tx: &Transaction<'_>,
+    kind: &str,
+    id: &str,
+    mut resource: Value,
+    now: &str,
+) -> Result<(i64, &'static str), FhirError> {
+    let previous = current(tx, kind, id)?;
+    let version = previous.as_ref().map_or(1, |(v, _, _)| v + 1);
+    resource["id"] = json!(id);
+    let meta = resource["meta"].as_object().cloned().unwrap_or_default();
+    let mut meta = Map::from_iter(meta);
+    meta.insert("versionId".into(), json!(version.to_string()));
+    meta.insert("lastUpdated".into(), json!(now));
+    resource["meta"] = Value::Object(meta);
+    let text = resource.to_string();
+    tx.execute(
+        "INSERT INTO resource (type, id, version, last_updated, json) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (type, id) DO UPDATE SET version = ?3, last_updated = ?4, json = ?5",
+        params![kind, id, version, now, text],
+    )?;
+    tx.execute(
+        "INSERT INTO history (type, id, version, last_updated, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![kind, id, version, now, text],
+    )?;
+    tx.execute("DELETE FROM search WHERE type = ?1 AND id = ?2", params![kind, id])?;
+    for (param, system, value) in index_values(kind, &resource) {
+        tx.execute(
+            "INSERT INTO search (type, id, param, system, value) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, id, param, system, value],
+        )?;
+    }
+    Ok((version, if previous.is_some() { "200 OK" } else { "201 Created" }))
+}
+
+/// The (param, system, value) rows a resource adds to the search index.
+fn index_values(kind: &str, resource: &Value) -> Vec<(&'static str, Option<String>, String)> {
+    let mut out = Vec::new();
+    let as_list = |v: &Value| -> Vec<Value> {
+        match v {
+            Value::Array(a) => a.clone(),
+            Value::Null => Vec::new(),
+            other => vec![other.clone()],
+        }
+    };
+    for (t, param, index) in PARAMS {
+        if *t != kind {
+            continue;
+        }
+        match index {
+            Index::Identifier(field) => {
+                for identifier in as_list(&resource[*field]) {
+                    if let Some(value) = identifier["value"].as_str() {
+                        out.push((*param, identifier["system"].as_str().map(str::to_owned), value.to_owned()));
+                    }
+                }
+            }
+            Index::Reference(field) => {
+                for reference in as_list(&resource[*field]) {
+                    if let Some(value) = reference["reference"].as_str() {
+                        if *param == "patient" && !value.starts_with("Patient/") {
+                            continue;
+                        }
+                        out.push((*param, None, value.to_owned()));
+                    }
+                }
+            }
+            Index::Canonical(field) => {
+                if let Some(value) = resource[*field].as_str() {
+                    out.push((*param, None, value.to_owned()));
+                    if let Some((url, _)) = value.split_once('|') {
+                        out.push((*param, None, url.to_owned()));
+                    }
+                }
+            }
+            Index::Code(field) => {
+                for coding in as_list(&resource[*field]["coding"]) {
+                    if let Some(code) = coding["code"].as_str() {
+                        out.push((*param, coding["system"].as_str().map(str::to_owned), code.to_owned()));
+                    }
+                }
+            }
+            Index::Text(field) => {
+                if let Some(value) = resource[*field].as_str() {
+                    out.push((*param, None, value.to_owned()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Ids of resources whose parameter matches a search value: `system|code`, `|code`
+/// (no system), `code` (any system), or a reference / canonical as written.
+fn matching(connection: &Connection, kind: &str, param: &str, value: &str) -> Result<Vec<String>, FhirError> {
+    let mut ids = Vec::new();
+    for alternative in value.split(',') {
+        let (sql, system, code): (&str, Option<&str>, &str) = match alternative.split_once('|') {
+            Some(("", code)) => {
+                ("SELECT id FROM search WHERE type = ?1 AND param = ?2 AND value = ?3 AND system IS NULL", None, code)
+            }
+            Some((system, code)) => (
+                "SELECT id FROM search WHERE type = ?1 AND param = ?2 AND value = ?3 AND system = ?4",
+                Some(system),
+                code,
+            ),
+            None => ("SELECT id FROM search WHERE type = ?1 AND param = ?2 AND value = ?3", None, alternative),
+        };
+        let mut statement = connection.prepare(sql)?;
+        let found: Vec<String> = match system {
+            Some(system) => {
+                statement.query_map(params![kind, param, code, system], |r| r.get(0))?.collect::<Result<_, _>>()?
+            }
+            None => statement.query_map(params![kind, param, code], |r| r.get(0))?.collect::<Result<_, _>>()?,
+        };
+        for id in found {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// The id of the one resource an `ifNoneExist` condition matches, if any.
+fn conditional_match(tx: &Transaction<'_>, kind: &str, condition: &str) -> Result<Option<String>, FhirError> {
+    let mut ids: Option<Vec<String>> = None;
+    for pair in condition.trim_start_matches('?').split('&') {
+        let (name, value) =
+            pair.split_once('=').ok_or_else(|| FhirError::invalid("request.ifNoneExist", "expected name=value"))?;
+        let value = decode(value);
+        let param =
+            PARAMS.iter().find(|(t, p, _)| *t == kind && *p == name).map(|(_, p, _)| *p).ok_or_else(|| {
+                FhirError::invalid("request.ifNoneExist", format!("{kind} cannot be matched by {name}"))
+            })?;
+        let matched = matching(tx, kind, param, &value)?;
+        ids = Some(match ids {
+            None => matched,
+            Some(previous) => previous.into_iter().filter(|id| matched.contains(id)).collect(),
+        });
+    }
+    match ids.unwrap_or_default().as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        _ => Err(FhirError::new(412, "duplicate", "ifNoneExist matches more than one resource")),
+    }
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Applies a JSON Patch (a Binary of `application/json-patch+json`) to the current
+/// version. A failed `test` means the record changed since the patch was made.
+fn patch(tx: &Transaction<'_>, kind: &str, id: &str, binary: &Value) -> Result<Value, FhirError> {
+    if binary["resourceType"] != "Binary" || binary["contentType"] != "application/json-patch+json" {
+        return Err(FhirError::invalid("resource", "a PATCH entry carries a Binary of application/json-patch+json"));
+    }
+    let data = binary["data"].as_str().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| FhirError::invalid("resource.data", format!("not base64: {e}")))?;
+    let operations: json_patch::Patch = serde_json::from_slice(&bytes)
+        .map_err(|e| FhirError::invalid("resource.data", format!("not a JSON Patch: {e}")))?;
+    let (_, _, text) =
+        current(tx, kind, id)?.ok_or_else(|| FhirError::not_found(format!("no {kind}/{id} to patch")))?;
+    let mut resource: Value =
+        serde_json::from_str(&text).map_err(|e| FhirError::new(500, "exception", e.to_string()))?;
+    json_patch::patch(&mut resource, &operations).map_err(|e| {
+        FhirError::new(
+            412,
+            "conflict",
+            format!("{kind}/{id} changed since the patch was made, so it was not applied ({e})"),
+        )
+    })?;
+    Ok(resource)
+}
+
+/// Replaces references to entries' fullUrls with the ids they were given.
+fn rewrite_references(value: &mut Value, rewrites: &[(String, String)]) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::String(reference)) = object.get_mut("reference") {
+                if let Some((_, to)) = rewrites.iter().find(|(from, _)| from == reference) {
+                    *reference = to.clone();
+                }
+            }
+            for child in object.values_mut() {
+                rewrite_references(child, rewrites);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| rewrite_references(i, rewrites)),
+        _ => {}
+    }
+}
+
+fn response_bundle(kind: &str, done: Vec<Option<Result<Done, FhirError>>>) -> Value {
+    let entries: Vec<Value> = done
+        .into_iter()
+        .map(|d| match d {
+            Some(Ok(d)) => json!({ "response": {
+                "status": d.status,
+                "location": format!("{}/{}/_history/{}", d.kind, d.id, d.version),
+                "etag": format!("W/\"{}\"", d.version),
+                "lastModified": d.last_updated,
+            }}),
+            Some(Err(e)) => json!({ "response": { "status": e.status.to_string(), "outcome": e.outcome() } }),
+            None => json!({ "response": { "status": "200 OK" } }),
+        })
+        .collect();
+    json!({ "resourceType": "Bundle", "type": kind, "entry": entries })
+}

@@ -1,0 +1,174 @@
+//! The embedded store, through its public API, with Bundles the engine makes from the
+//! shipped templates: transactions whole or not at all, one copy on replay, references
+//! resolved, search, history, version-tested patches, and durability across a reopen.
+
+use std::sync::Arc;
+
+use formwell_engine::{Action, AnswerValue, FormState, Idempotency, Questionnaire, Reference, Submission};
+use formwell_server::Store;
+use serde_json::{json, Value};
+
+const NOW: &str = "2026-11-26T10:15:00.000Z";
+
+fn template(name: &str) -> Arc<Questionnaire> {
+    let path = format!("{}/../../templates/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    Arc::new(Questionnaire::parse(&std::fs::read_to_string(path).unwrap()).unwrap().questionnaire)
+}
+
+fn harmful_bundle(sid: &str, idempotency: Idempotency) -> Value {
+    let mut form = FormState::new(template("harmful-pregnancy-safeguarding-example"));
+    for (link, value) in [("pregnant", AnswerValue::Boolean(true)), ("cpp", AnswerValue::Boolean(true))] {
+        let node = form.node_by_link_id(link).unwrap();
+        form.apply(Action::SetAnswer { node, value: Some(value) }).unwrap();
+    }
+    let edd = form.node_by_link_id("edd").unwrap();
+    form.apply(Action::SetInput { node: edd, text: "2027-04-01".into() }).unwrap();
+    let submission = Submission {
+        id: sid.into(),
+        authored: "2026-11-26T10:15:00Z".into(),
+        subject: Some(Reference { reference: Some("Patient/p1".into()), ..Default::default() }),
+        author: Some(Reference { reference: Some("Practitioner/s1".into()), ..Default::default() }),
+        device: "test".into(),
+        ruleset_version: Some("v1".into()),
+        decisions: vec![],
+    };
+    form.transaction_bundle(&submission, idempotency)
+}
+
+fn search(store: &Store, query: &str) -> Value {
+    let (kind, params) = query.split_once('?').unwrap_or((query, ""));
+    let params: Vec<(String, String)> = params
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap())
+        .map(|(a, b)| (a.into(), b.into()))
+        .collect();
+    store.search(kind, &params, "http://127.0.0.1:8080/fhir").unwrap()
+}
+
+fn total(store: &Store, query: &str) -> u64 {
+    search(store, query)["total"].as_u64().unwrap()
+}
+
+#[test]
+fn a_submission_is_stored_whole_with_its_references_resolved() {
+    let store = Store::in_memory().unwrap();
+    let response = store
+        .bundle(&harmful_bundle("5f0c6a3e-9b1d-4c2a-8e7f-1a2b3c4d5e6f", Idempotency::ConditionalCreate), NOW)
+        .unwrap();
+    assert_eq!(response["type"], "transaction-response");
+    let statuses: Vec<&str> =
+        response["entry"].as_array().unwrap().iter().map(|e| e["response"]["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["201 Created", "201 Created", "201 Created", "201 Created", "201 Created"]);
+    assert_eq!(total(&store, "Observation?subject=Patient/p1"), 3);
+    let qr = &search(&store, "QuestionnaireResponse?subject=Patient/p1")["entry"][0]["resource"];
+    let qr_ref = format!("QuestionnaireResponse/{}", qr["id"].as_str().unwrap());
+    assert_eq!(qr["meta"]["versionId"], "1");
+    let observation = &search(&store, "Observation?code=http://snomed.info/sct|77386006")["entry"][0]["resource"];
+    assert_eq!(observation["derivedFrom"][0]["reference"], qr_ref.as_str(), "urn:uuid became the stored id");
+    let provenance = &search(&store, &format!("Provenance?target={qr_ref}"))["entry"][0]["resource"];
+    assert_eq!(provenance["target"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn the_same_bundle_twice_leaves_one_copy_of_each() {
+    let store = Store::in_memory().unwrap();
+    for mode in [Idempotency::ConditionalCreate, Idempotency::ClientIds] {
+        let sid = if mode == Idempotency::ConditionalCreate {
+            "11111111-1111-4111-8111-111111111111"
+        } else {
+            "22222222-2222-4222-8222-222222222222"
+        };
+        let bundle = harmful_bundle(sid, mode);
+        store.bundle(&bundle, NOW).unwrap();
+        let again = store.bundle(&bundle, "2026-11-26T10:16:00.000Z").unwrap();
+        assert!(
+            again["entry"].as_array().unwrap().iter().all(|e| e["response"]["status"] != "201 Created"),
+            "{mode:?}: nothing new"
+        );
+    }
+    assert_eq!(store.count("QuestionnaireResponse").unwrap(), 2);
+    assert_eq!(store.count("Observation").unwrap(), 6);
+    assert_eq!(store.count("Provenance").unwrap(), 2);
+}
+
+#[test]
+fn one_invalid_entry_stores_nothing_and_is_named() {
+    let store = Store::in_memory().unwrap();
+    let mut bundle = harmful_bundle("33333333-3333-4333-8333-333333333333", Idempotency::ConditionalCreate);
+    bundle["entry"][2]["resource"]["code"]["coding"][0]["code"] = json!(" 161714006");
+    let error = store.bundle(&bundle, NOW).unwrap_err();
+    assert_eq!(error.status, 400);
+    assert_eq!(error.expression.as_deref(), Some("Bundle.entry[2].resource.code.coding[0].code"));
+    assert!(error.text.contains("invalid code format"), "{}", error.text);
+    for kind in ["QuestionnaireResponse", "Observation", "Provenance"] {
+        assert_eq!(store.count(kind).unwrap(), 0, "{kind}");
+    }
+}
+
+#[test]
+fn a_patch_tests_the_version_and_a_failed_one_rolls_the_transaction_back() {
+    let store = Store::in_memory().unwrap();
+    let put = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "resource": {"resourceType": "Patient", "address": [{"use": "home", "line": ["1 Old Road"]}]},
+        "request": {"method": "PUT", "url": "Patient/p1"}}]});
+    store.bundle(&put, NOW).unwrap();
+    let patch = |version: &str, sid: &str| {
+        let ops = json!([{"op": "test", "path": "/meta/versionId", "value": version},
+                         {"op": "add", "path": "/address/-", "value": {"use": "temp", "line": ["2 New Road"]}}]);
+        let mut bundle = harmful_bundle(sid, Idempotency::ConditionalCreate);
+        bundle["entry"].as_array_mut().unwrap().push(json!({
+            "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
+                         "data": formwell_engine::demographics::base64(ops.to_string().as_bytes())},
+            "request": {"method": "PATCH", "url": "Patient/p1"}}));
+        bundle
+    };
+    store.bundle(&patch("1", "44444444-4444-4444-8444-444444444444"), NOW).unwrap();
+    let patient = store.read("Patient", "p1").unwrap();
+    assert_eq!(patient["address"].as_array().unwrap().len(), 2);
+    assert_eq!(patient["meta"]["versionId"], "2");
+    let stale = store.bundle(&patch("1", "55555555-5555-4555-8555-555555555555"), NOW).unwrap_err();
+    assert_eq!(stale.status, 412);
+    assert!(stale.text.contains("changed since the patch was made"));
+    assert_eq!(store.count("QuestionnaireResponse").unwrap(), 1, "the stale transaction stored nothing");
+    assert_eq!(store.history("Patient", "p1").unwrap()["total"], 2);
+}
+
+#[test]
+fn search_pages_with_count_and_filters_by_last_updated() {
+    let store = Store::in_memory().unwrap();
+    for i in 0..5 {
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+            "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:test", "value": format!("p{i}")}]},
+            "request": {"method": "POST", "url": "Patient"}}]});
+        store.bundle(&bundle, &format!("2026-11-2{i}T10:00:00.000Z")).unwrap();
+    }
+    let page = search(&store, "Patient?_count=2");
+    assert_eq!(page["total"], 5);
+    assert_eq!(page["entry"].as_array().unwrap().len(), 2);
+    assert!(page["link"][0]["url"].as_str().unwrap().ends_with("_count=2&_offset=2"), "{}", page["link"]);
+    assert_eq!(total(&store, "Patient?_lastUpdated=ge2026-11-23"), 2);
+    assert_eq!(total(&store, "Patient?identifier=urn:test|p3"), 1);
+    assert_eq!(total(&store, "Patient?identifier=p3"), 1);
+    assert_eq!(total(&store, "Patient?identifier=urn:other|p3"), 0);
+    assert!(store
+        .search("Patient", &[("colour".into(), "red".into())], "")
+        .unwrap_err()
+        .text
+        .contains("cannot be searched by colour"));
+}
+
+#[test]
+fn an_acknowledged_transaction_survives_closing_the_file() {
+    let dir = std::env::temp_dir().join(format!("formwell-store-{}", std::process::id()));
+    let path = dir.join("record.sqlite");
+    {
+        let store = Store::open(&path).unwrap();
+        store
+            .bundle(&harmful_bundle("66666666-6666-4666-8666-666666666666", Idempotency::ConditionalCreate), NOW)
+            .unwrap();
+    }
+    let reopened = Store::open(&path).unwrap();
+    assert_eq!(reopened.count("Observation").unwrap(), 3);
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -31,6 +31,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Serve the app and the record: an embedded FHIR R4 store on SQLite. With no tokens
+    /// yet, makes a first staff token and prints it.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The SQLite file of the record (created if missing).
+        #[arg(long, default_value = "data/formwell.sqlite")]
+        data: PathBuf,
+        /// The app's release build.
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+    },
+    /// Manage bearer tokens (stored hashed in the record's file).
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+        #[arg(long, default_value = "data/formwell.sqlite", global = true)]
+        data: PathBuf,
+    },
     /// Gather the Questionnaires of a folder into the app's template library (one JSON
     /// file); fails if any of them does not load, so a broken template stops the build.
     Library {
@@ -51,6 +70,27 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Make a token and print it (shown once; only its hash is kept).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "staff")]
+        kind: String,
+        /// The service setting whose policy applies to what this caller writes.
+        #[arg(long, default_value = "community")]
+        setting: String,
+        /// For partners: a web origin allowed to use the token (repeatable).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+    /// List tokens (names, settings, origins; never the tokens).
+    List,
+    /// Revoke a token by name.
+    Revoke { name: String },
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Text,
@@ -62,6 +102,104 @@ fn main() -> ExitCode {
         Command::Lint { templates, setting, format } => lint(&templates, &setting, format),
         Command::Ruleset { out, from } => ruleset(out, from),
         Command::Library { from, out } => library(&from, &out),
+        Command::Serve { addr, data, dist } => serve(addr, data, dist),
+        Command::Token { action, data } => token(action, &data),
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf) -> ExitCode {
+    let store = match formwell_server::Store::open(&data) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A new record gets a first staff token, so the app can submit out of the box.
+    let first = match store.tokens() {
+        Ok(tokens) if tokens.is_empty() => {
+            let caller = formwell_server::tokens::Caller {
+                name: "first-staff".into(),
+                kind: formwell_server::tokens::TokenKind::Staff,
+                setting: "community".into(),
+                origins: vec![],
+                revoked: false,
+                created: now(),
+            };
+            store.add_token(&caller).ok()
+        }
+        _ => None,
+    };
+    drop(store);
+    if let Some(token) = &first {
+        println!("formwell: a first staff token (community setting); keep it, it is shown once:\n  {token}");
+        println!("formwell: open http://{addr}/?token={token}");
+    }
+    let dist = dist.is_dir().then_some(dist);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(formwell_server::serve(formwell_server::ServeOptions { addr, data, dist })) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn token(action: TokenAction, data: &std::path::Path) -> ExitCode {
+    let store = match formwell_server::Store::open(data) {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = match action {
+        TokenAction::Add { name, kind, setting, origins } => {
+            let Some(kind) = formwell_server::tokens::TokenKind::from_code(&kind) else {
+                eprintln!("formwell: --kind is staff or partner");
+                return ExitCode::from(2);
+            };
+            if formwell_cli::bundled_ruleset().setting(&setting).is_err() {
+                eprintln!("formwell: {}", formwell_cli::bundled_ruleset().setting(&setting).unwrap_err());
+                return ExitCode::from(2);
+            }
+            let caller =
+                formwell_server::tokens::Caller { name, kind, setting, origins, revoked: false, created: now() };
+            store.add_token(&caller).map(|token| println!("{token}"))
+        }
+        TokenAction::List => store.tokens().map(|tokens| {
+            for t in tokens {
+                let origins =
+                    if t.origins.is_empty() { String::new() } else { format!(" origins {}", t.origins.join(" ")) };
+                let state = if t.revoked { " (revoked)" } else { "" };
+                println!("{}\t{}\t{}\t{}{origins}{state}", t.name, t.kind.code(), t.setting, t.created);
+            }
+        }),
+        TokenAction::Revoke { name } => store.revoke_token(&name).and_then(|found| {
+            if found {
+                Ok(())
+            } else {
+                Err(formwell_server::FhirError::not_found(format!("no token named \"{name}\"")))
+            }
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            ExitCode::from(2)
+        }
     }
 }
 

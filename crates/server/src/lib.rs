@@ -1,10 +1,43 @@
 //! Formwell's server: an embedded FHIR R4 store on SQLite that takes the app's
 //! submissions (transactions, conditional create, search), validating every write.
-//! The HTTP layer, policy re-check, tokens and gateway mode build on this.
+//! `http` puts it on the network with the app's files; `serve` runs it.
 
+pub mod http;
 pub mod outcome;
 pub mod store;
+pub mod tokens;
 pub mod validate;
 
 pub use outcome::FhirError;
 pub use store::Store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    /// The SQLite file (created if missing).
+    pub data: PathBuf,
+    /// The app's release build to serve, if any.
+    pub dist: Option<PathBuf>,
+}
+
+/// Runs the server until it is stopped (Ctrl-C or SIGTERM).
+pub async fn serve(options: ServeOptions) -> Result<(), String> {
+    let store = Store::open(&options.data).map_err(|e| e.to_string())?;
+    let server = Arc::new(http::Server { store, dist: options.dist.clone() });
+    let listener = tokio::net::TcpListener::bind(options.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("formwell: serving http://{addr} (record: http://{addr}/fhir, stored in {})", options.data.display());
+    axum::serve(listener, http::router(server))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| e.to_string())
+}

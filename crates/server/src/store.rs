@@ -96,7 +96,28 @@ impl Store {
              CREATE INDEX IF NOT EXISTS search_value ON search (type, param, value);
              CREATE INDEX IF NOT EXISTS search_resource ON search (type, id);",
         )?;
+        crate::tokens::prepare(&connection)?;
         Ok(Store { connection: Mutex::new(connection) })
+    }
+
+    /// Makes a bearer token for a caller; returns the token (only its hash is kept).
+    pub fn add_token(&self, caller: &crate::tokens::Caller) -> Result<String, FhirError> {
+        crate::tokens::add(&self.lock(), caller)
+    }
+
+    /// Every token's record.
+    pub fn tokens(&self) -> Result<Vec<crate::tokens::Caller>, FhirError> {
+        crate::tokens::list(&self.lock())
+    }
+
+    /// Revokes a token by name; false when there is none.
+    pub fn revoke_token(&self, name: &str) -> Result<bool, FhirError> {
+        crate::tokens::revoke(&self.lock(), name)
+    }
+
+    /// The caller a presented token belongs to, unless unknown or revoked.
+    pub fn caller(&self, token: &str) -> Result<Option<crate::tokens::Caller>, FhirError> {
+        crate::tokens::caller(&self.lock(), token)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -537,7 +558,8 @@ fn conditional_match(tx: &Transaction<'_>, kind: &str, condition: &str) -> Resul
     }
 }
 
-fn decode(text: &str) -> String {
+/// Percent-decodes a URL query part (`+` is a space).
+pub fn decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -1,0 +1,327 @@
+//! The HTTP face of the server: FHIR R4 REST under `/fhir` (metadata, transaction and
+//! batch, create, update, read, history, search) and the app's files everywhere else.
+//! Every error is an OperationOutcome; malformed, oversized or too deeply nested bodies
+//! get a 4xx, never a crash.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use crate::outcome::FhirError;
+use crate::store::{self, Store};
+use crate::validate;
+
+/// The largest request body taken.
+pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+/// What every request handler shares.
+pub struct Server {
+    pub store: Store,
+    /// The app's release build, served at `/`.
+    pub dist: Option<PathBuf>,
+}
+
+/// The router: FHIR under `/fhir`, the app's files at `/`.
+pub fn router(server: Arc<Server>) -> Router {
+    let fhir = Router::new()
+        .route("/", axum::routing::post(bundle))
+        .route("/{kind}", get(search).post(create))
+        .route("/{kind}/{id}", get(read).put(update))
+        .route("/{kind}/{id}/_history", get(history))
+        .layer(middleware::from_fn_with_state(server.clone(), authorise))
+        .route("/metadata", get(metadata))
+        .layer(middleware::from_fn_with_state(server.clone(), cors));
+    let mut app = Router::new()
+        .nest("/fhir", fhir)
+        .route("/formwell.config.json", get(app_config))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(server.clone());
+    if let Some(dist) = &server.dist {
+        app = app.fallback_service(tower_http::services::ServeDir::new(dist));
+    }
+    app
+}
+
+/// No anonymous calls: every FHIR request but `/metadata` needs a known, unrevoked bearer
+/// token; a partner's token works only from its allowed origins.
+async fn authorise(State(server): State<Arc<Server>>, mut request: Request, next: Next) -> Response {
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let caller = match token {
+        Some(token) => blocking({
+            let server = server.clone();
+            move || server.store.caller(&token)
+        })
+        .await
+        .ok()
+        .flatten(),
+        None => None,
+    };
+    let Some(caller) = caller else {
+        let mut response = error(FhirError::new(401, "login", "a valid bearer token is required"));
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        return response;
+    };
+    if caller.kind == crate::tokens::TokenKind::Partner && origin.as_ref().is_some_and(|o| !caller.origins.contains(o))
+    {
+        return error(FhirError::new(403, "forbidden", "this token may not be used from this web origin"));
+    }
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+/// CORS only for the origins partner tokens name: a preflight carries no token, so the
+/// union of them is what may ask; the token then decides.
+async fn cors(State(server): State<Arc<Server>>, request: Request, next: Next) -> Response {
+    let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let allowed = match &origin {
+        Some(origin) => {
+            let server = server.clone();
+            let origin = origin.clone();
+            blocking(move || Ok(server.store.tokens()?.iter().any(|t| !t.revoked && t.origins.contains(&origin))))
+                .await
+                .unwrap_or(false)
+        }
+        None => false,
+    };
+    let preflight = request.method() == Method::OPTIONS;
+    let mut response = if preflight { StatusCode::NO_CONTENT.into_response() } else { next.run(request).await };
+    if allowed {
+        let headers = response.headers_mut();
+        if let Some(Ok(value)) = origin.map(|o| HeaderValue::from_str(&o)) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        }
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+        headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static("location"));
+        if preflight {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("GET, POST, PUT, OPTIONS"));
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization, content-type, if-none-exist"),
+            );
+            headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        }
+    }
+    response
+}
+
+fn now() -> String {
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+fn fhir_json(status: StatusCode, body: Value) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")], body.to_string()).into_response()
+}
+
+fn error(e: FhirError) -> Response {
+    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    fhir_json(status, e.outcome())
+}
+
+/// Reads a request body as JSON, with a clear error for what is not (too large, not
+/// JSON, nested too deeply).
+fn body_json(body: &Result<Bytes, BytesRejection>) -> Result<Value, FhirError> {
+    let body = body.as_ref().map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            FhirError::new(413, "too-costly", format!("the body is larger than {} MB", BODY_LIMIT / 1024 / 1024))
+        } else {
+            FhirError::new(400, "structure", format!("the body could not be read: {e}"))
+        }
+    })?;
+    serde_json::from_slice(body).map_err(|e| {
+        let why = if e.to_string().contains("recursion limit") {
+            "the JSON is nested too deeply"
+        } else {
+            "the body is not valid JSON"
+        };
+        FhirError::new(400, "structure", format!("{why}: {e}"))
+    })
+}
+
+/// The store is blocking (SQLite, fsync on commit): it runs off the async workers.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, FhirError> + Send + 'static,
+) -> Result<T, FhirError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| FhirError::new(500, "exception", e.to_string()))?
+}
+
+fn base(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
+    format!("http://{host}/fhir")
+}
+
+async fn metadata() -> Response {
+    let interactions: Vec<Value> =
+        ["read", "update", "create", "search-type", "history-instance"].iter().map(|c| json!({ "code": c })).collect();
+    let resources: Vec<Value> = validate::TYPES
+        .iter()
+        .map(|kind| {
+            let params: Vec<Value> = store::search_params(kind)
+                .iter()
+                .map(|p| json!({ "name": p, "type": if p.starts_with('_') { "special" } else { "token" } }))
+                .collect();
+            json!({
+                "type": kind,
+                "interaction": interactions,
+                "updateCreate": true,
+                "conditionalCreate": true,
+                "searchParam": params,
+            })
+        })
+        .collect();
+    fhir_json(
+        StatusCode::OK,
+        json!({
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": "2026-11-26",
+            "kind": "instance",
+            "software": { "name": "Formwell server", "version": env!("CARGO_PKG_VERSION") },
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "rest": [{
+                "mode": "server",
+                "interaction": [{ "code": "transaction" }, { "code": "batch" }],
+                "resource": resources,
+            }],
+        }),
+    )
+}
+
+async fn bundle(State(server): State<Arc<Server>>, body: Result<Bytes, BytesRejection>) -> Response {
+    let result = async {
+        let json = body_json(&body)?;
+        if json["resourceType"] != "Bundle" {
+            return Err(FhirError::invalid("resourceType", "POST to the base takes a transaction or batch Bundle"));
+        }
+        blocking(move || server.store.bundle(&json, &now())).await
+    }
+    .await;
+    match result {
+        Ok(response) => fhir_json(StatusCode::OK, response),
+        Err(e) => error(e),
+    }
+}
+
+/// A single write as a transaction of one entry, so it goes through the same checks;
+/// the answer is the stored resource, with its location.
+async fn single(server: Arc<Server>, entry: Value) -> Response {
+    let kind =
+        entry["request"]["url"].as_str().unwrap_or_default().split(['/', '?']).next().unwrap_or_default().to_owned();
+    let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
+    let result = blocking(move || {
+        let response = server.store.transaction(&bundle, &now())?;
+        let r = &response["entry"][0]["response"];
+        let location = r["location"].as_str().unwrap_or_default().to_owned();
+        let mut parts = location.split('/');
+        let (kind, id) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+        let stored = server.store.read(kind, id)?;
+        Ok((r["status"] == "201 Created", location, stored))
+    })
+    .await;
+    match result {
+        Ok((created, location, stored)) => {
+            let mut response = fhir_json(if created { StatusCode::CREATED } else { StatusCode::OK }, stored);
+            if let Ok(value) = header::HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+            response
+        }
+        Err(mut e) => {
+            // Name the element as the resource has it, not as the one-entry Bundle does.
+            e.expression = e.expression.map(|x| x.replacen("Bundle.entry[0].resource", &kind, 1));
+            error(e)
+        }
+    }
+}
+
+async fn create(
+    State(server): State<Arc<Server>>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let resource = match body_json(&body) {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    let mut request = json!({ "method": "POST", "url": kind });
+    if let Some(condition) = headers.get("if-none-exist").and_then(|h| h.to_str().ok()) {
+        request["ifNoneExist"] = json!(condition);
+    }
+    single(server, json!({ "resource": resource, "request": request })).await
+}
+
+async fn update(
+    State(server): State<Arc<Server>>,
+    Path((kind, id)): Path<(String, String)>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let resource = match body_json(&body) {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    if resource["id"].as_str().is_some_and(|rid| rid != id) {
+        return error(FhirError::invalid("id", "the resource's id is not the one in the URL"));
+    }
+    single(server, json!({ "resource": resource, "request": { "method": "PUT", "url": format!("{kind}/{id}") } })).await
+}
+
+async fn read(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
+    match blocking(move || server.store.read(&kind, &id)).await {
+        Ok(resource) => fhir_json(StatusCode::OK, resource),
+        Err(e) => error(e),
+    }
+}
+
+async fn history(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
+    match blocking(move || server.store.history(&kind, &id)).await {
+        Ok(bundle) => fhir_json(StatusCode::OK, bundle),
+        Err(e) => error(e),
+    }
+}
+
+async fn search(
+    State(server): State<Arc<Server>>,
+    Path(kind): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    if !validate::TYPES.contains(&kind.as_str()) {
+        return error(FhirError::not_found(format!("this server keeps no {kind}")));
+    }
+    let params: Vec<(String, String)> = query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (name, value) = p.split_once('=').unwrap_or((p, ""));
+            (store::decode(name), store::decode(value))
+        })
+        .collect();
+    let base = base(&headers);
+    match blocking(move || server.store.search(&kind, &params, &base)).await {
+        Ok(bundle) => fhir_json(StatusCode::OK, bundle),
+        Err(e) => error(e),
+    }
+}
+
+/// The configuration the app reads at start: this server is its record backend.
+async fn app_config() -> Response {
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], json!({ "fhir": "/fhir" }).to_string())
+        .into_response()
+}

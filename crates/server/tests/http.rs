@@ -1,0 +1,161 @@
+//! The server over HTTP (its router, in process): no anonymous writes, tokens revoked,
+//! CORS only for allowed origins, clear 4xx for malformed, huge and deeply nested bodies,
+//! and the FHIR interactions the app uses.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use formwell_server::http::{router, Server, BODY_LIMIT};
+use formwell_server::tokens::{Caller, TokenKind};
+use formwell_server::Store;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+fn caller(name: &str, kind: TokenKind, origins: &[&str]) -> Caller {
+    Caller {
+        name: name.into(),
+        kind,
+        setting: "community".into(),
+        origins: origins.iter().map(|o| o.to_string()).collect(),
+        revoked: false,
+        created: "2026-11-26T10:00:00Z".into(),
+    }
+}
+
+struct Fixture {
+    server: Arc<Server>,
+    staff: String,
+    partner: String,
+}
+
+fn fixture() -> Fixture {
+    let store = Store::in_memory().unwrap();
+    let staff = store.add_token(&caller("staff", TokenKind::Staff, &[])).unwrap();
+    let partner = store.add_token(&caller("portal", TokenKind::Partner, &["https://portal.example"])).unwrap();
+    Fixture { server: Arc::new(Server { store, dist: None }), staff, partner }
+}
+
+async fn call(
+    f: &Fixture,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    origin: Option<&str>,
+    body: Vec<u8>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(uri).header("content-type", "application/fhir+json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let response = router(f.server.clone()).oneshot(request.body(Body::from(body)).unwrap()).await.unwrap();
+    let (parts, body) = response.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn patient() -> Vec<u8> {
+    json!({"resourceType": "Patient", "name": [{"family": "Begum"}]}).to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn no_anonymous_or_wrong_or_revoked_token_gets_in() {
+    let f = fixture();
+    let (status, headers, body) = call(&f, "POST", "/fhir/Patient", None, None, patient()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(headers["www-authenticate"], "Bearer");
+    assert_eq!(body["issue"][0]["code"], "login");
+    assert_eq!(call(&f, "GET", "/fhir/Patient", Some("fw_wrong"), None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(call(&f, "POST", "/fhir/Patient", Some(&f.staff), None, patient()).await.0, StatusCode::CREATED);
+    assert!(f.server.store.revoke_token("staff").unwrap());
+    assert_eq!(call(&f, "GET", "/fhir/Patient", Some(&f.staff), None, vec![]).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&f, "GET", "/fhir/metadata", None, None, vec![]).await.0,
+        StatusCode::OK,
+        "the CapabilityStatement is public"
+    );
+}
+
+#[tokio::test]
+async fn cors_only_for_allowed_origins_and_partners_only_from_theirs() {
+    let f = fixture();
+    let (status, headers, _) = call(&f, "OPTIONS", "/fhir", None, Some("https://portal.example"), vec![]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(headers["access-control-allow-origin"], "https://portal.example");
+    assert!(headers["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
+    let (_, headers, _) = call(&f, "OPTIONS", "/fhir", None, Some("https://evil.example"), vec![]).await;
+    assert!(headers.get("access-control-allow-origin").is_none(), "a disallowed origin gets no CORS headers");
+    let (status, headers, _) =
+        call(&f, "GET", "/fhir/Patient", Some(&f.partner), Some("https://portal.example"), vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["access-control-allow-origin"], "https://portal.example");
+    let (status, _, body) =
+        call(&f, "GET", "/fhir/Patient", Some(&f.partner), Some("https://evil.example"), vec![]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body["issue"][0]["details"]["text"].as_str().unwrap().contains("origin"));
+}
+
+#[tokio::test]
+async fn malformed_huge_and_deeply_nested_bodies_get_clear_4xx() {
+    let f = fixture();
+    let (status, _, body) =
+        call(&f, "POST", "/fhir", Some(&f.staff), None, b"{\"resourceType\": \"Bundle\",".to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["issue"][0]["details"]["text"].as_str().unwrap().starts_with("the body is not valid JSON"));
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, deep.into_bytes()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body["issue"][0]["details"]["text"].as_str().unwrap().contains("nested too deeply"));
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, vec![b' '; BODY_LIMIT + 1]).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["issue"][0]["code"], "too-costly");
+    let (status, _, body) = call(
+        &f,
+        "POST",
+        "/fhir/Patient",
+        Some(&f.staff),
+        None,
+        b"{\"resourceType\": \"Patient\", \"birthDate\": \"26/11/2026\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["issue"][0]["expression"][0], "Patient.birthDate");
+}
+
+#[tokio::test]
+async fn create_read_update_history_and_conditional_create() {
+    let f = fixture();
+    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:test", "value": "a1"}]})
+        .to_string()
+        .into_bytes();
+    let (status, headers, created) = call(&f, "POST", "/fhir/Patient", Some(&f.staff), None, body.clone()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(headers["location"].to_str().unwrap().starts_with(&format!("Patient/{id}/_history/1")));
+    let request = Request::builder()
+        .method("POST")
+        .uri("/fhir/Patient")
+        .header("authorization", format!("Bearer {}", f.staff))
+        .header("if-none-exist", "identifier=urn:test|a1")
+        .body(Body::from(body))
+        .unwrap();
+    let again = router(f.server.clone()).oneshot(request).await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "conditional create found the first");
+    let mut updated = created.clone();
+    updated["gender"] = json!("female");
+    let (status, _, _) =
+        call(&f, "PUT", &format!("/fhir/Patient/{id}"), Some(&f.staff), None, updated.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, _, read) = call(&f, "GET", &format!("/fhir/Patient/{id}"), Some(&f.staff), None, vec![]).await;
+    assert_eq!(read["gender"], "female");
+    assert_eq!(read["meta"]["versionId"], "2");
+    let (_, _, history) = call(&f, "GET", &format!("/fhir/Patient/{id}/_history"), Some(&f.staff), None, vec![]).await;
+    assert_eq!(history["total"], 2);
+    let (_, _, found) = call(&f, "GET", "/fhir/Patient?identifier=urn%3Atest%7Ca1", Some(&f.staff), None, vec![]).await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(call(&f, "GET", "/fhir/Patient/nope", Some(&f.staff), None, vec![]).await.0, StatusCode::NOT_FOUND);
+}

@@ -53,7 +53,17 @@ async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigCh
                     .and_then(|json| Capabilities::from_capability_statement(&json))
                 {
                     Ok(caps) => match caps.idempotency() {
-                        Ok(_) => BackendState::Ready(caps),
+                        // The CapabilityStatement is often public: ask something that needs
+                        // the token, so a wrong one shows now, not at the first submission.
+                        Ok(_) => {
+                            let probe = format!("{}/QuestionnaireResponse?_count=0", backend.base);
+                            match web::fhir_request("GET", &probe, None, backend.token.as_deref(), timeout).await {
+                                web::Exchange::Answered { status: 401 | 403, .. } => BackendState::Unreachable(
+                                    "it refused this app's token (answered 401 or 403)".into(),
+                                ),
+                                _ => BackendState::Ready(caps),
+                            }
+                        }
                         Err(why) => BackendState::Unsuitable(why),
                     },
                     Err(why) => BackendState::Unsuitable(why),

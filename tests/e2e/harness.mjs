@@ -5,7 +5,8 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import os from 'node:os';
 import readline from 'node:readline';
 import { chromium } from 'playwright-core';
 
@@ -110,28 +111,119 @@ export async function confirmDialog(page, reason) {
   await tick(page);
 }
 
-/** The independent FHIR R4 server (tests/fhir-server, Medplum's router) on a free loopback
- * port, with a bearer token; helpers to create, search and steer it. */
-export async function startFhirServer(token = 'test-token') {
-  const child = spawn(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], {
-    env: { ...process.env, FHIR_TOKEN: token }, stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise((resolve, reject) => {
+/** Runs a command to its first line that starts with `prefix`, returning the rest. */
+function spawnUntil(command, args, env, prefix) {
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise((resolve, reject) => {
     const lines = readline.createInterface({ input: child.stdout });
-    lines.on('line', (line) => { if (line.startsWith('listening ')) resolve(line.slice('listening '.length)); });
-    child.on('exit', (code) => reject(new Error(`the FHIR server exited (${code})`)));
+    lines.on('line', (line) => { if (line.startsWith(prefix)) resolve(line.slice(prefix.length)); });
+    child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited (${code})`)));
   });
-  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/fhir+json' };
+  return { child, ready };
+}
+
+/**
+ * The record backend the submission tests run against (FORMWELL_BACKEND): `medplum`, the
+ * independent FHIR R4 server in tests/fhir-server (Medplum's router and validator), or
+ * `formwell`, this project's own `formwell serve` on a new SQLite file, with partner tokens
+ * whose origin is the app's. Either way behind a fault proxy that can fail or hold answers
+ * and counts what was posted. `appOrigin` is where the app is served from.
+ */
+export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEND ?? 'medplum') {
+  let target, tokens, stop;
+  if (kind === 'medplum') {
+    const token = 'test-token';
+    const { child, ready } = spawnUntil(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], { FHIR_TOKEN: token }, 'listening ');
+    target = await ready;
+    tokens = { community: token, midwifery: token };
+    stop = () => child.kill();
+  } else if (kind === 'formwell') {
+    const formwell = path.join(repo, 'target/debug/formwell');
+    const data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'formwell-e2e-')), 'record.sqlite');
+    tokens = {};
+    for (const setting of ['community', 'midwifery']) {
+      tokens[setting] = execFileSync(formwell, ['token', 'add', '--data', data, '--name', `app-${setting}`, '--kind', 'partner',
+        '--setting', setting, '--origin', appOrigin], { encoding: 'utf8' }).trim();
+    }
+    tokens.staff = execFileSync(formwell, ['token', 'add', '--data', data, '--name', 'test-staff', '--setting', 'community'], { encoding: 'utf8' }).trim();
+    const { child, ready } = spawnUntil(formwell, ['serve', '--addr', '127.0.0.1:0', '--data', data, '--dist', dist], {}, 'formwell: serving ');
+    target = `${(await ready).split(' ')[0]}/fhir`;
+    stop = () => child.kill();
+  } else {
+    throw new Error(`FORMWELL_BACKEND is medplum or formwell, not ${kind}`);
+  }
+  const proxy = await startFaultProxy(target);
+  const admin = tokens.staff ?? tokens.community;
+  const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/fhir+json' };
   const fhir = async (method, p, body) => {
-    const res = await fetch(`${url}/${p}`, { method, headers, body: body && JSON.stringify(body) });
+    const res = await fetch(`${target}/${p}`, { method, headers, body: body && JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
   return {
-    url, token,
+    kind, url: proxy.url, tokenFor: (setting) => tokens[setting] ?? tokens.community,
     create: async (resource) => (await fhir('POST', resource.resourceType, resource)).body,
     search: async (query) => ((await fhir('GET', query)).body.entry ?? []).map((e) => e.resource),
+    control: proxy.control,
+    close: async () => { await proxy.close(); stop(); },
+  };
+}
+
+/** A proxy in front of a FHIR base that passes everything through (CORS included), and on
+ * request fails the next answers or holds an answer after the server has committed. */
+async function startFaultProxy(target) {
+  // posts: every POST that reached the server; invalid: those it refused as not valid FHIR.
+  const state = { fail: 0, status: 500, hold: 0, posts: 0, invalid: 0 };
+  const base = new URL(target);
+  const server = http.createServer(async (req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    const chunks = [];
+    for await (const chunk of req) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    if (url.pathname.startsWith('/_control/')) {
+      const args = body.length ? JSON.parse(body) : {};
+      if (url.pathname === '/_control/fail') { state.fail = args.count ?? 1; state.status = args.status ?? 500; }
+      if (url.pathname === '/_control/hold') state.hold = args.ms ?? 5000;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state));
+      return;
+    }
+    const origin = req.headers.origin;
+    if (state.fail > 0 && req.method !== 'OPTIONS' && url.pathname !== '/metadata') {
+      state.fail -= 1;
+      res.writeHead(state.status, { 'content-type': 'application/fhir+json', ...(origin ? { 'access-control-allow-origin': origin } : {}) })
+        .end(JSON.stringify({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'transient', details: { text: `Injected failure (${state.status})` } }] }));
+      return;
+    }
+    const forwarded = { ...req.headers, host: base.host };
+    const answer = await new Promise((resolve, reject) => {
+      const upstream = http.request({
+        host: base.hostname, port: base.port, method: req.method, headers: forwarded,
+        path: base.pathname.replace(/\/$/, '') + (url.pathname === '/' ? '' : url.pathname) + url.search || '/',
+      }, (r) => {
+        const parts = [];
+        r.on('data', (d) => parts.push(d));
+        r.on('end', () => resolve({ status: r.statusCode, headers: r.headers, body: Buffer.concat(parts) }));
+      });
+      upstream.on('error', reject);
+      upstream.end(body);
+    });
+    if (req.method === 'POST') {
+      state.posts += 1;
+      if (answer.status === 400 || answer.status === 422) state.invalid += 1;
+      if (state.hold > 0) {
+        // The server has committed; only the answer is late.
+        const ms = state.hold;
+        state.hold = 0;
+        await new Promise((r) => setTimeout(r, ms));
+      }
+    }
+    res.writeHead(answer.status, answer.headers).end(answer.body);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  return {
+    url,
     control: async (what, args = {}) => (await fetch(`${url}/_control/${what}`, { method: 'POST', body: JSON.stringify(args) })).json(),
-    close: () => { child.kill(); },
+    close: () => new Promise((r) => server.close(r)),
   };
 }
 

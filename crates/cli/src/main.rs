@@ -147,7 +147,8 @@ fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match runtime.block_on(formwell_server::serve(formwell_server::ServeOptions { addr, data, dist })) {
+    let ruleset = formwell_cli::bundled_ruleset();
+    match runtime.block_on(formwell_server::serve(formwell_server::ServeOptions { addr, data, dist, ruleset })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("formwell: {e}");

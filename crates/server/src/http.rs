@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, RawQuery, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,9 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use crate::outcome::FhirError;
+use crate::policy;
 use crate::store::{self, Store};
+use crate::tokens::Caller;
 use crate::validate;
 
 /// The largest request body taken.
@@ -28,6 +30,8 @@ pub struct Server {
     pub store: Store,
     /// The app's release build, served at `/`.
     pub dist: Option<PathBuf>,
+    /// The code-impact ruleset every write is re-checked against, for the caller's setting.
+    pub ruleset: formwell_engine::Ruleset,
 }
 
 /// The router: FHIR under `/fhir`, the app's files at `/`.
@@ -202,12 +206,17 @@ async fn metadata() -> Response {
     )
 }
 
-async fn bundle(State(server): State<Arc<Server>>, body: Result<Bytes, BytesRejection>) -> Response {
+async fn bundle(
+    State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let json = body_json(&body)?;
         if json["resourceType"] != "Bundle" {
             return Err(FhirError::invalid("resourceType", "POST to the base takes a transaction or batch Bundle"));
         }
+        policy::check(&server.ruleset, &caller.setting, &json)?;
         blocking(move || server.store.bundle(&json, &now())).await
     }
     .await;
@@ -219,10 +228,13 @@ async fn bundle(State(server): State<Arc<Server>>, body: Result<Bytes, BytesReje
 
 /// A single write as a transaction of one entry, so it goes through the same checks;
 /// the answer is the stored resource, with its location.
-async fn single(server: Arc<Server>, entry: Value) -> Response {
+async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
     let kind =
         entry["request"]["url"].as_str().unwrap_or_default().split(['/', '?']).next().unwrap_or_default().to_owned();
     let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
+    if let Err(e) = policy::check(&server.ruleset, &caller.setting, &bundle) {
+        return error(e);
+    }
     let result = blocking(move || {
         let response = server.store.transaction(&bundle, &now())?;
         let r = &response["entry"][0]["response"];
@@ -251,6 +263,7 @@ async fn single(server: Arc<Server>, entry: Value) -> Response {
 
 async fn create(
     State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
     Path(kind): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -263,11 +276,12 @@ async fn create(
     if let Some(condition) = headers.get("if-none-exist").and_then(|h| h.to_str().ok()) {
         request["ifNoneExist"] = json!(condition);
     }
-    single(server, json!({ "resource": resource, "request": request })).await
+    single(server, caller, json!({ "resource": resource, "request": request })).await
 }
 
 async fn update(
     State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
     Path((kind, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -278,7 +292,12 @@ async fn update(
     if resource["id"].as_str().is_some_and(|rid| rid != id) {
         return error(FhirError::invalid("id", "the resource's id is not the one in the URL"));
     }
-    single(server, json!({ "resource": resource, "request": { "method": "PUT", "url": format!("{kind}/{id}") } })).await
+    single(
+        server,
+        caller,
+        json!({ "resource": resource, "request": { "method": "PUT", "url": format!("{kind}/{id}") } }),
+    )
+    .await
 }
 
 async fn read(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {

@@ -4,6 +4,7 @@
 
 pub mod http;
 pub mod outcome;
+pub mod policy;
 pub mod store;
 pub mod tokens;
 pub mod validate;
@@ -23,12 +24,14 @@ pub struct ServeOptions {
     pub data: PathBuf,
     /// The app's release build to serve, if any.
     pub dist: Option<PathBuf>,
+    /// The code-impact ruleset every submission is re-checked against.
+    pub ruleset: formwell_engine::Ruleset,
 }
 
 /// Runs the server until it is stopped (Ctrl-C or SIGTERM).
 pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let store = Store::open(&options.data).map_err(|e| e.to_string())?;
-    let server = Arc::new(http::Server { store, dist: options.dist.clone() });
+    let server = Arc::new(http::Server { store, dist: options.dist.clone(), ruleset: options.ruleset });
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;

@@ -2,6 +2,8 @@
 //! CORS only for allowed origins, clear 4xx for malformed, huge and deeply nested bodies,
 //! and the FHIR interactions the app uses.
 
+mod common;
+
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -28,13 +30,18 @@ struct Fixture {
     server: Arc<Server>,
     staff: String,
     partner: String,
+    midwife: String,
 }
 
 fn fixture() -> Fixture {
     let store = Store::in_memory().unwrap();
     let staff = store.add_token(&caller("staff", TokenKind::Staff, &[])).unwrap();
     let partner = store.add_token(&caller("portal", TokenKind::Partner, &["https://portal.example"])).unwrap();
-    Fixture { server: Arc::new(Server { store, dist: None }), staff, partner }
+    let midwife =
+        store.add_token(&Caller { setting: "midwifery".into(), ..caller("midwife", TokenKind::Staff, &[]) }).unwrap();
+    let ruleset =
+        formwell_engine::Ruleset::new(formwell_rules::compile(&formwell_rules::source_dir()).unwrap()).unwrap();
+    Fixture { server: Arc::new(Server { store, dist: None, ruleset }), staff, partner, midwife }
 }
 
 async fn call(
@@ -129,16 +136,16 @@ async fn malformed_huge_and_deeply_nested_bodies_get_clear_4xx() {
 #[tokio::test]
 async fn create_read_update_history_and_conditional_create() {
     let f = fixture();
-    let body = json!({"resourceType": "Patient", "identifier": [{"system": "urn:test", "value": "a1"}]})
+    let body = json!({"resourceType": "Practitioner", "identifier": [{"system": "urn:test", "value": "a1"}]})
         .to_string()
         .into_bytes();
-    let (status, headers, created) = call(&f, "POST", "/fhir/Patient", Some(&f.staff), None, body.clone()).await;
+    let (status, headers, created) = call(&f, "POST", "/fhir/Practitioner", Some(&f.staff), None, body.clone()).await;
     assert_eq!(status, StatusCode::CREATED);
     let id = created["id"].as_str().unwrap().to_owned();
-    assert!(headers["location"].to_str().unwrap().starts_with(&format!("Patient/{id}/_history/1")));
+    assert!(headers["location"].to_str().unwrap().starts_with(&format!("Practitioner/{id}/_history/1")));
     let request = Request::builder()
         .method("POST")
-        .uri("/fhir/Patient")
+        .uri("/fhir/Practitioner")
         .header("authorization", format!("Bearer {}", f.staff))
         .header("if-none-exist", "identifier=urn:test|a1")
         .body(Body::from(body))
@@ -146,16 +153,69 @@ async fn create_read_update_history_and_conditional_create() {
     let again = router(f.server.clone()).oneshot(request).await.unwrap();
     assert_eq!(again.status(), StatusCode::OK, "conditional create found the first");
     let mut updated = created.clone();
-    updated["gender"] = json!("female");
+    updated["gender"] = json!("female"); // a Practitioner: updating a Patient is a demographic change
     let (status, _, _) =
-        call(&f, "PUT", &format!("/fhir/Patient/{id}"), Some(&f.staff), None, updated.to_string().into_bytes()).await;
+        call(&f, "PUT", &format!("/fhir/Practitioner/{id}"), Some(&f.staff), None, updated.to_string().into_bytes())
+            .await;
     assert_eq!(status, StatusCode::OK);
-    let (_, _, read) = call(&f, "GET", &format!("/fhir/Patient/{id}"), Some(&f.staff), None, vec![]).await;
+    let (_, _, read) = call(&f, "GET", &format!("/fhir/Practitioner/{id}"), Some(&f.staff), None, vec![]).await;
     assert_eq!(read["gender"], "female");
     assert_eq!(read["meta"]["versionId"], "2");
-    let (_, _, history) = call(&f, "GET", &format!("/fhir/Patient/{id}/_history"), Some(&f.staff), None, vec![]).await;
+    let (_, _, history) =
+        call(&f, "GET", &format!("/fhir/Practitioner/{id}/_history"), Some(&f.staff), None, vec![]).await;
     assert_eq!(history["total"], 2);
-    let (_, _, found) = call(&f, "GET", "/fhir/Patient?identifier=urn%3Atest%7Ca1", Some(&f.staff), None, vec![]).await;
+    let (_, _, found) =
+        call(&f, "GET", "/fhir/Practitioner?identifier=urn%3Atest%7Ca1", Some(&f.staff), None, vec![]).await;
     assert_eq!(found["total"], 1);
-    assert_eq!(call(&f, "GET", "/fhir/Patient/nope", Some(&f.staff), None, vec![]).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(call(&f, "GET", "/fhir/Practitioner/nope", Some(&f.staff), None, vec![]).await.0, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_server_rechecks_policy_even_when_a_client_skips_the_browser() {
+    let f = fixture();
+    let ruleset = &f.server.ruleset;
+    // A community token sending the harmful form, as a client that never asked the rules.
+    let bundle = common::harmful_bundle_decided("77777777-7777-4777-8777-777777777777", ruleset, "community", false);
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, bundle.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let issue = &body["issue"][0];
+    assert_eq!(issue["code"], "business-rule");
+    assert!(
+        issue["details"]["text"].as_str().unwrap().contains("may not write pregnancy status (code 77386006)"),
+        "{issue}"
+    );
+    assert_eq!(issue["expression"][0], "Bundle.entry[1].resource.code.coding[0]", "the first Observation's code");
+    assert_eq!(f.server.store.count("QuestionnaireResponse").unwrap(), 0, "nothing of it was stored");
+
+    // Midwifery may write it, but the child protection code needs a recorded confirmation.
+    let unconfirmed =
+        common::harmful_bundle_decided("88888888-8888-4888-8888-888888888888", ruleset, "midwifery", false);
+    let (status, _, body) =
+        call(&f, "POST", "/fhir", Some(&f.midwife), None, unconfirmed.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["issue"][0]["details"]["text"].as_str().unwrap().contains("needs a confirmation with a reason"),
+        "{body}"
+    );
+    let confirmed = common::harmful_bundle_decided("99999999-9999-4999-8999-999999999999", ruleset, "midwifery", true);
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.midwife), None, confirmed.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(f.server.store.count("Observation").unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_demographic_change_needs_a_recorded_confirmation() {
+    let f = fixture();
+    let put = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+        "resource": {"resourceType": "Patient", "address": [{"use": "home", "line": ["1 Old Road"]}]},
+        "request": {"method": "PUT", "url": "Patient/p9"}}]});
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, put.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["issue"][0]["details"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("a change of name, address or phone needs a confirmation"),
+        "{body}"
+    );
 }

@@ -2,38 +2,14 @@
 //! shipped templates: transactions whole or not at all, one copy on replay, references
 //! resolved, search, history, version-tested patches, and durability across a reopen.
 
-use std::sync::Arc;
+mod common;
 
-use formwell_engine::{Action, AnswerValue, FormState, Idempotency, Questionnaire, Reference, Submission};
+use common::harmful_bundle;
+use formwell_engine::Idempotency;
 use formwell_server::Store;
 use serde_json::{json, Value};
 
 const NOW: &str = "2026-11-26T10:15:00.000Z";
-
-fn template(name: &str) -> Arc<Questionnaire> {
-    let path = format!("{}/../../templates/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    Arc::new(Questionnaire::parse(&std::fs::read_to_string(path).unwrap()).unwrap().questionnaire)
-}
-
-fn harmful_bundle(sid: &str, idempotency: Idempotency) -> Value {
-    let mut form = FormState::new(template("harmful-pregnancy-safeguarding-example"));
-    for (link, value) in [("pregnant", AnswerValue::Boolean(true)), ("cpp", AnswerValue::Boolean(true))] {
-        let node = form.node_by_link_id(link).unwrap();
-        form.apply(Action::SetAnswer { node, value: Some(value) }).unwrap();
-    }
-    let edd = form.node_by_link_id("edd").unwrap();
-    form.apply(Action::SetInput { node: edd, text: "2027-04-01".into() }).unwrap();
-    let submission = Submission {
-        id: sid.into(),
-        authored: "2026-11-26T10:15:00Z".into(),
-        subject: Some(Reference { reference: Some("Patient/p1".into()), ..Default::default() }),
-        author: Some(Reference { reference: Some("Practitioner/s1".into()), ..Default::default() }),
-        device: "test".into(),
-        ruleset_version: Some("v1".into()),
-        decisions: vec![],
-    };
-    form.transaction_bundle(&submission, idempotency)
-}
 
 fn search(store: &Store, query: &str) -> Value {
     let (kind, params) = query.split_once('?').unwrap_or((query, ""));

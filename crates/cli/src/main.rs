@@ -42,6 +42,14 @@ enum Command {
         /// The app's release build.
         #[arg(long, default_value = "dist")]
         dist: PathBuf,
+        /// The templates to serve as Questionnaire resources.
+        #[arg(long, default_value = "templates")]
+        templates: PathBuf,
+    },
+    /// Print the audit log (one FHIR AuditEvent per line).
+    Audit {
+        #[arg(long, default_value = "data/formwell.sqlite")]
+        data: PathBuf,
     },
     /// Manage bearer tokens (stored hashed in the record's file).
     Token {
@@ -102,7 +110,8 @@ fn main() -> ExitCode {
         Command::Lint { templates, setting, format } => lint(&templates, &setting, format),
         Command::Ruleset { out, from } => ruleset(out, from),
         Command::Library { from, out } => library(&from, &out),
-        Command::Serve { addr, data, dist } => serve(addr, data, dist),
+        Command::Serve { addr, data, dist, templates } => serve(addr, data, dist, &templates),
+        Command::Audit { data } => audit(&data),
         Command::Token { action, data } => token(action, &data),
     }
 }
@@ -111,7 +120,46 @@ fn now() -> String {
     chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf) -> ExitCode {
+fn audit(data: &std::path::Path) -> ExitCode {
+    match formwell_server::Store::open(data).and_then(|store| store.audit_log()) {
+        Ok(log) => {
+            for record in log {
+                println!("{}", record.to_audit_event());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The Questionnaires of a folder, each with its file name as id; one that does not load
+/// is reported and left out.
+fn read_templates(dir: &std::path::Path) -> Vec<(String, serde_json::Value)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            if let Err(e) = Questionnaire::parse(&text) {
+                eprintln!("formwell: {} is left out: {e}", path.display());
+                return None;
+            }
+            Some((path.file_stem()?.to_string_lossy().into_owned(), serde_json::from_str(&text).ok()?))
+        })
+        .collect()
+}
+
+fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf, templates: &std::path::Path) -> ExitCode {
     let store = match formwell_server::Store::open(&data) {
         Ok(store) => store,
         Err(e) => {
@@ -148,7 +196,14 @@ fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf) -> ExitCode {
         }
     };
     let ruleset = formwell_cli::bundled_ruleset();
-    match runtime.block_on(formwell_server::serve(formwell_server::ServeOptions { addr, data, dist, ruleset })) {
+    let templates = read_templates(templates);
+    match runtime.block_on(formwell_server::serve(formwell_server::ServeOptions {
+        addr,
+        data,
+        dist,
+        ruleset,
+        templates,
+    })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("formwell: {e}");

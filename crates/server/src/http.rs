@@ -37,13 +37,15 @@ pub struct Server {
 /// The router: FHIR under `/fhir`, the app's files at `/`.
 pub fn router(server: Arc<Server>) -> Router {
     let fhir = Router::new()
+        .route("/AuditEvent", get(audit_events))
         .route("/", axum::routing::post(bundle))
         .route("/{kind}", get(search).post(create))
         .route("/{kind}/{id}", get(read).put(update))
         .route("/{kind}/{id}/_history", get(history))
         .layer(middleware::from_fn_with_state(server.clone(), authorise))
         .route("/metadata", get(metadata))
-        .layer(middleware::from_fn_with_state(server.clone(), cors));
+        .layer(middleware::from_fn_with_state(server.clone(), cors))
+        .layer(middleware::from_fn_with_state(server.clone(), audit));
     let mut app = Router::new()
         .nest("/fhir", fhir)
         .route("/formwell.config.json", get(app_config))
@@ -86,6 +88,50 @@ async fn authorise(State(server): State<Arc<Server>>, mut request: Request, next
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
+}
+
+/// Every FHIR request goes in the audit log: who (the token's name), when, what, from
+/// where, and the status answered.
+async fn audit(State(server): State<Arc<Server>>, request: Request, next: Next) -> Response {
+    // Inside the nested router the path has lost its /fhir; the original one is kept.
+    let path = request.extensions().get::<axum::extract::OriginalUri>().map(|u| u.path().to_owned());
+    let action = format!("{} {}", request.method(), path.as_deref().unwrap_or(request.uri().path()));
+    let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let response = next.run(request).await;
+    let outcome = response.status().as_u16();
+    let record_server = server.clone();
+    let _ = blocking(move || {
+        let who = match token {
+            Some(t) => record_server.store.caller(&t)?.map(|c| c.name).unwrap_or_else(|| "(unknown token)".into()),
+            None => "(anonymous)".into(),
+        };
+        record_server.store.audit(&crate::store::AuditRecord { recorded: now(), who, action, origin, outcome })
+    })
+    .await;
+    response
+}
+
+/// The audit log as FHIR AuditEvents (staff tokens only).
+async fn audit_events(State(server): State<Arc<Server>>, Extension(caller): Extension<Caller>) -> Response {
+    if caller.kind != crate::tokens::TokenKind::Staff {
+        return error(FhirError::new(403, "forbidden", "only staff tokens may read the audit log"));
+    }
+    match blocking(move || server.store.audit_log()).await {
+        Ok(log) => {
+            let entries: Vec<Value> = log.iter().map(|r| json!({ "resource": r.to_audit_event() })).collect();
+            fhir_json(
+                StatusCode::OK,
+                json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
+            )
+        }
+        Err(e) => error(e),
+    }
 }
 
 /// CORS only for the origins partner tokens name: a preflight carries no token, so the

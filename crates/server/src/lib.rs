@@ -26,11 +26,26 @@ pub struct ServeOptions {
     pub dist: Option<PathBuf>,
     /// The code-impact ruleset every submission is re-checked against.
     pub ruleset: formwell_engine::Ruleset,
+    /// The templates to keep as Questionnaire resources (id, JSON), searchable by url
+    /// and version.
+    pub templates: Vec<(String, serde_json::Value)>,
 }
 
 /// Runs the server until it is stopped (Ctrl-C or SIGTERM).
 pub async fn serve(options: ServeOptions) -> Result<(), String> {
     let store = Store::open(&options.data).map_err(|e| e.to_string())?;
+    // The shipped templates as Questionnaire resources, written as they are (an update
+    // when one changed; the same version's history otherwise grows only by a copy).
+    let entries: Vec<serde_json::Value> = options
+        .templates
+        .iter()
+        .map(|(id, q)| serde_json::json!({ "resource": q, "request": { "method": "PUT", "url": format!("Questionnaire/{id}") } }))
+        .collect();
+    if !entries.is_empty() {
+        let bundle = serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries });
+        let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        store.transaction(&bundle, &now).map_err(|e| format!("the templates could not be stored: {e}"))?;
+    }
     let server = Arc::new(http::Server { store, dist: options.dist.clone(), ruleset: options.ruleset });
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await

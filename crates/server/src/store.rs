@@ -50,6 +50,50 @@ pub fn search_params(kind: &str) -> Vec<&'static str> {
     out
 }
 
+/// One request in the audit log: who, when, what, from where, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub recorded: String,
+    /// The token's name, or "(anonymous)".
+    pub who: String,
+    /// Method and path (`POST /fhir`).
+    pub action: String,
+    /// The web origin or the peer address.
+    pub origin: Option<String>,
+    /// The HTTP status answered.
+    pub outcome: u16,
+}
+
+impl AuditRecord {
+    /// As a FHIR AuditEvent.
+    pub fn to_audit_event(&self) -> Value {
+        let (method, path) = self.action.split_once(' ').unwrap_or((&self.action, ""));
+        let action = match method {
+            "POST" | "PUT" => "C",
+            "PATCH" => "U",
+            "DELETE" => "D",
+            _ => "R",
+        };
+        let outcome = match self.outcome {
+            200..=299 => "0",
+            400..=499 => "4",
+            _ => "8",
+        };
+        json!({
+            "resourceType": "AuditEvent",
+            "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
+            "action": action,
+            "recorded": self.recorded,
+            "outcome": outcome,
+            "outcomeDesc": format!("HTTP {}", self.outcome),
+            "agent": [{ "who": { "display": self.who }, "requestor": true,
+                        "network": { "address": self.origin.clone().unwrap_or_else(|| "unknown".into()), "type": "5" } }],
+            "source": { "observer": { "display": "Formwell server" } },
+            "entity": [{ "what": { "display": path } }],
+        })
+    }
+}
+
 /// The FHIR store on SQLite.
 pub struct Store {
     connection: Mutex<Connection>,
@@ -97,6 +141,11 @@ impl Store {
              CREATE INDEX IF NOT EXISTS search_resource ON search (type, id);",
         )?;
         crate::tokens::prepare(&connection)?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS audit (
+                 recorded TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+                 origin TEXT, outcome INTEGER NOT NULL)",
+        )?;
         Ok(Store { connection: Mutex::new(connection) })
     }
 
@@ -350,6 +399,32 @@ impl Store {
             bundle["link"] = json!([{ "relation": "next", "url": format!("{base}/{kind}?{}", next.join("&")) }]);
         }
         Ok(bundle)
+    }
+
+    /// Records one request in the audit log.
+    pub fn audit(&self, event: &AuditRecord) -> Result<(), FhirError> {
+        self.lock().execute(
+            "INSERT INTO audit (recorded, who, action, origin, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![event.recorded, event.who, event.action, event.origin, event.outcome],
+        )?;
+        Ok(())
+    }
+
+    /// The audit log, oldest first.
+    pub fn audit_log(&self) -> Result<Vec<AuditRecord>, FhirError> {
+        let connection = self.lock();
+        let mut statement =
+            connection.prepare("SELECT recorded, who, action, origin, outcome FROM audit ORDER BY rowid")?;
+        let rows = statement.query_map([], |r| {
+            Ok(AuditRecord {
+                recorded: r.get(0)?,
+                who: r.get(1)?,
+                action: r.get(2)?,
+                origin: r.get(3)?,
+                outcome: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many resources of a type are stored.

@@ -219,3 +219,21 @@ async fn a_demographic_change_needs_a_recorded_confirmation() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn every_request_is_in_the_audit_log_readable_as_audit_events() {
+    let f = fixture();
+    call(&f, "GET", "/fhir/Patient", None, Some("https://evil.example"), vec![]).await;
+    call(&f, "POST", "/fhir/Patient", Some(&f.staff), None, patient()).await;
+    let (status, _, log) = call(&f, "GET", "/fhir/AuditEvent", Some(&f.staff), None, vec![]).await;
+    assert_eq!(status, StatusCode::OK);
+    let events: Vec<&Value> = log["entry"].as_array().unwrap().iter().map(|e| &e["resource"]).collect();
+    assert_eq!(events[0]["agent"][0]["who"]["display"], "(anonymous)");
+    assert_eq!(events[0]["outcomeDesc"], "HTTP 401");
+    assert_eq!(events[0]["agent"][0]["network"]["address"], "https://evil.example");
+    assert_eq!(events[1]["agent"][0]["who"]["display"], "staff");
+    assert_eq!(events[1]["action"], "C");
+    assert_eq!(events[1]["outcome"], "0");
+    assert_eq!(events[1]["entity"][0]["what"]["display"], "/fhir/Patient");
+    assert_eq!(call(&f, "GET", "/fhir/AuditEvent", Some(&f.partner), None, vec![]).await.0, StatusCode::FORBIDDEN);
+}

@@ -124,9 +124,10 @@ function spawnUntil(command, args, env, prefix) {
 
 /**
  * The record backend the submission tests run against (FORMWELL_BACKEND): `medplum`, the
- * independent FHIR R4 server in tests/fhir-server (Medplum's router and validator), or
+ * independent FHIR R4 server in tests/fhir-server (Medplum's router and validator);
  * `formwell`, this project's own `formwell serve` on a new SQLite file, with partner tokens
- * whose origin is the app's. Either way behind a fault proxy that can fail or hold answers
+ * whose origin is the app's; or `gateway`, `formwell serve --upstream` in front of the
+ * independent server. Either way behind a fault proxy that can fail or hold answers
  * and counts what was posted. `appOrigin` is where the app is served from.
  */
 export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEND ?? 'medplum') {
@@ -137,20 +138,28 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
     target = await ready;
     tokens = { community: token, midwifery: token };
     stop = () => child.kill();
-  } else if (kind === 'formwell') {
+  } else if (kind === 'formwell' || kind === 'gateway') {
     const formwell = path.join(repo, 'target/debug/formwell');
     const data = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'formwell-e2e-')), 'record.sqlite');
+    // As a gateway, formwell serve forwards to the independent server behind it.
+    let upstream = [];
+    let stopUpstream = () => {};
+    if (kind === 'gateway') {
+      const { child, ready } = spawnUntil(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], { FHIR_TOKEN: 'upstream-token' }, 'listening ');
+      upstream = ['--upstream', await ready, '--upstream-token', 'upstream-token'];
+      stopUpstream = () => child.kill();
+    }
     tokens = {};
     for (const setting of ['community', 'midwifery']) {
       tokens[setting] = execFileSync(formwell, ['token', 'add', '--data', data, '--name', `app-${setting}`, '--kind', 'partner',
         '--setting', setting, '--origin', appOrigin], { encoding: 'utf8' }).trim();
     }
     tokens.staff = execFileSync(formwell, ['token', 'add', '--data', data, '--name', 'test-staff', '--setting', 'community'], { encoding: 'utf8' }).trim();
-    const { child, ready } = spawnUntil(formwell, ['serve', '--addr', '127.0.0.1:0', '--data', data, '--dist', dist], {}, 'formwell: serving ');
+    const { child, ready } = spawnUntil(formwell, ['serve', '--addr', '127.0.0.1:0', '--data', data, '--dist', dist, ...upstream], {}, 'formwell: serving ');
     target = `${(await ready).split(' ')[0]}/fhir`;
-    stop = () => child.kill();
+    stop = () => { child.kill(); stopUpstream(); };
   } else {
-    throw new Error(`FORMWELL_BACKEND is medplum or formwell, not ${kind}`);
+    throw new Error(`FORMWELL_BACKEND is medplum, formwell or gateway, not ${kind}`);
   }
   const proxy = await startFaultProxy(target);
   const admin = tokens.staff ?? tokens.community;

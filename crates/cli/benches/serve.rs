@@ -44,7 +44,7 @@ fn submission(client: usize, n: usize) -> Value {
 fn main() {
     let dir = std::env::temp_dir().join(format!("formwell-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let store = formwell_server::Store::open(&dir.join("record.sqlite")).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
     let caller = formwell_server::tokens::Caller {
         name: "bench".into(),
         kind: formwell_server::tokens::TokenKind::Staff,
@@ -53,51 +53,65 @@ fn main() {
         revoked: false,
         created: "2026-11-26T10:00:00Z".into(),
     };
-    let token = store.add_token(&caller).unwrap();
-    let server =
-        Arc::new(formwell_server::http::Server { store, dist: None, ruleset: formwell_cli::bundled_ruleset() });
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let base = format!("http://{}/fhir", listener.local_addr().unwrap());
-    runtime.spawn(async move { axum_serve(listener, server).await });
+    // A server on its own port: the store, or a gateway to another server.
+    let start = |file: &str, upstream: Option<formwell_server::http::Upstream>| {
+        let store = formwell_server::Store::open(&dir.join(file)).unwrap();
+        let token = store.add_token(&caller).unwrap();
+        let server = Arc::new(formwell_server::http::Server {
+            store,
+            dist: None,
+            ruleset: formwell_cli::bundled_ruleset(),
+            upstream,
+        });
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let base = format!("http://{}/fhir", listener.local_addr().unwrap());
+        runtime.spawn(async move { axum_serve(listener, server).await });
+        (base, token)
+    };
+    let (store_base, store_token) = start("record.sqlite", None);
+    let upstream = formwell_server::http::Upstream::new(&store_base, Some(store_token.clone()));
+    let (gateway_base, gateway_token) = start("gateway.sqlite", Some(upstream));
 
-    println!("| concurrent clients | submissions | per second | p50 | p99 |");
-    println!("|---:|---:|---:|---:|---:|");
-    for clients in [1usize, 4, 16] {
-        let per_client = 400 / clients;
-        let started = Instant::now();
-        let handles: Vec<_> = (0..clients)
-            .map(|c| {
-                let (base, token) = (base.clone(), token.clone());
-                std::thread::spawn(move || {
-                    let agent = ureq::Agent::new_with_defaults();
-                    let mut latencies = Vec::new();
-                    for n in 0..per_client {
-                        let body = submission(c + 100 * clients, n);
-                        let t = Instant::now();
-                        let response = agent
-                            .post(&base)
-                            .header("authorization", &format!("Bearer {token}"))
-                            .send_json(body)
-                            .unwrap();
-                        assert_eq!(response.status(), 200);
-                        latencies.push(t.elapsed());
-                    }
-                    latencies
+    println!("| mode | concurrent clients | submissions | per second | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let modes = [("SQLite store", store_base, store_token), ("gateway in front of it", gateway_base, gateway_token)];
+    for (run, (mode, base, token)) in modes.into_iter().enumerate() {
+        for clients in [1usize, 4, 16] {
+            let per_client = 400 / clients;
+            let started = Instant::now();
+            let handles: Vec<_> = (0..clients)
+                .map(|c| {
+                    let (base, token) = (base.clone(), token.clone());
+                    std::thread::spawn(move || {
+                        let agent = ureq::Agent::new_with_defaults();
+                        let mut latencies = Vec::new();
+                        for n in 0..per_client {
+                            let body = submission(c + 100 * clients + 10_000 * run, n);
+                            let t = Instant::now();
+                            let response = agent
+                                .post(&base)
+                                .header("authorization", &format!("Bearer {token}"))
+                                .send_json(body)
+                                .unwrap();
+                            assert_eq!(response.status(), 200);
+                            latencies.push(t.elapsed());
+                        }
+                        latencies
+                    })
                 })
-            })
-            .collect();
-        let mut latencies: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
-        let elapsed = started.elapsed();
-        latencies.sort();
-        let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-        println!(
-            "| {clients} | {} | {:.0} | {:.1} ms | {:.1} ms |",
-            latencies.len(),
-            latencies.len() as f64 / elapsed.as_secs_f64(),
-            at(0.50).as_secs_f64() * 1e3,
-            at(0.99).as_secs_f64() * 1e3
-        );
+                .collect();
+            let mut latencies: Vec<Duration> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+            let elapsed = started.elapsed();
+            latencies.sort();
+            let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+            println!(
+                "| {mode} | {clients} | {} | {:.0} | {:.1} ms | {:.1} ms |",
+                latencies.len(),
+                latencies.len() as f64 / elapsed.as_secs_f64(),
+                at(0.50).as_secs_f64() * 1e3,
+                at(0.99).as_secs_f64() * 1e3
+            );
+        }
     }
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -45,6 +45,13 @@ enum Command {
         /// The templates to serve as Questionnaire resources.
         #[arg(long, default_value = "templates")]
         templates: PathBuf,
+        /// Gateway mode: forward accepted requests to this FHIR R4 base instead of the
+        /// local store (tokens and the audit log stay in --data).
+        #[arg(long)]
+        upstream: Option<String>,
+        /// The bearer token to present to the upstream server (or FORMWELL_UPSTREAM_TOKEN).
+        #[arg(long, env = "FORMWELL_UPSTREAM_TOKEN")]
+        upstream_token: Option<String>,
     },
     /// Print the audit log (one FHIR AuditEvent per line).
     Audit {
@@ -110,7 +117,10 @@ fn main() -> ExitCode {
         Command::Lint { templates, setting, format } => lint(&templates, &setting, format),
         Command::Ruleset { out, from } => ruleset(out, from),
         Command::Library { from, out } => library(&from, &out),
-        Command::Serve { addr, data, dist, templates } => serve(addr, data, dist, &templates),
+        Command::Serve { addr, data, dist, templates, upstream, upstream_token } => {
+            let upstream = upstream.map(|base| formwell_server::http::Upstream::new(&base, upstream_token));
+            serve(addr, data, dist, &templates, upstream)
+        }
         Command::Audit { data } => audit(&data),
         Command::Token { action, data } => token(action, &data),
     }
@@ -159,7 +169,13 @@ fn read_templates(dir: &std::path::Path) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
-fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf, templates: &std::path::Path) -> ExitCode {
+fn serve(
+    addr: std::net::SocketAddr,
+    data: PathBuf,
+    dist: PathBuf,
+    templates: &std::path::Path,
+    upstream: Option<formwell_server::http::Upstream>,
+) -> ExitCode {
     let store = match formwell_server::Store::open(&data) {
         Ok(store) => store,
         Err(e) => {
@@ -203,6 +219,7 @@ fn serve(addr: std::net::SocketAddr, data: PathBuf, dist: PathBuf, templates: &s
         dist,
         ruleset,
         templates,
+        upstream,
     })) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -32,6 +32,91 @@ pub struct Server {
     pub dist: Option<PathBuf>,
     /// The code-impact ruleset every write is re-checked against, for the caller's setting.
     pub ruleset: formwell_engine::Ruleset,
+    /// Gateway mode: accepted requests go to this FHIR server instead of the store.
+    pub upstream: Option<Upstream>,
+}
+
+/// The FHIR server a gateway forwards to.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// Its base URL, without a trailing slash.
+    pub base: String,
+    /// The bearer token the gateway presents to it, if it wants one.
+    pub token: Option<String>,
+    /// One client for every request, so connections to the upstream are kept and reused.
+    agent: ureq::Agent,
+}
+
+impl Upstream {
+    /// A gateway's upstream server.
+    pub fn new(base: &str, token: Option<String>) -> Upstream {
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(60)))
+            .build()
+            .into();
+        Upstream { base: base.trim_end_matches('/').to_owned(), token, agent }
+    }
+
+    /// Sends a request on and hands its answer back as it came (status, body, location).
+    async fn forward(
+        &self,
+        method: &'static str,
+        path: String,
+        body: Option<String>,
+        if_none_exist: Option<String>,
+    ) -> Response {
+        let upstream = self.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let agent = &upstream.agent;
+            let url = format!("{}{path}", upstream.base);
+            let with_headers = |mut request: ureq::RequestBuilder<ureq::typestate::WithBody>| {
+                request =
+                    request.header("accept", "application/fhir+json").header("content-type", "application/fhir+json");
+                if let Some(token) = &upstream.token {
+                    request = request.header("authorization", &format!("Bearer {token}"));
+                }
+                if let Some(condition) = &if_none_exist {
+                    request = request.header("if-none-exist", condition);
+                }
+                request
+            };
+            let response = match (method, body) {
+                ("POST", Some(body)) => with_headers(agent.post(&url)).send(body),
+                ("PUT", Some(body)) => with_headers(agent.put(&url)).send(body),
+                _ => {
+                    let mut request = agent.get(&url).header("accept", "application/fhir+json");
+                    if let Some(token) = &upstream.token {
+                        request = request.header("authorization", &format!("Bearer {token}"));
+                    }
+                    request.call()
+                }
+            };
+            let mut response = response.map_err(|e| {
+                FhirError::new(502, "transient", format!("the upstream FHIR server did not answer: {e}"))
+            })?;
+            let status = response.status().as_u16();
+            let location = response.headers().get("location").and_then(|h| h.to_str().ok()).map(str::to_owned);
+            let text =
+                response.body_mut().read_to_string().map_err(|e| FhirError::new(502, "transient", e.to_string()))?;
+            Ok::<_, FhirError>((status, location, text))
+        })
+        .await
+        .map_err(|e| FhirError::new(500, "exception", e.to_string()))
+        .and_then(|r| r);
+        match result {
+            Ok((status, location, text)) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                let mut response =
+                    (status, [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")], text).into_response();
+                if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+                    response.headers_mut().insert(header::LOCATION, value);
+                }
+                response
+            }
+            Err(e) => error(e),
+        }
+    }
 }
 
 /// The router: FHIR under `/fhir`, the app's files at `/`.
@@ -214,7 +299,10 @@ fn base(headers: &HeaderMap) -> String {
     format!("http://{host}/fhir")
 }
 
-async fn metadata() -> Response {
+async fn metadata(State(server): State<Arc<Server>>) -> Response {
+    if let Some(upstream) = &server.upstream {
+        return upstream.forward("GET", "/metadata".into(), None, None).await;
+    }
     let interactions: Vec<Value> =
         ["read", "update", "create", "search-type", "history-instance"].iter().map(|c| json!({ "code": c })).collect();
     let resources: Vec<Value> = validate::TYPES
@@ -263,11 +351,15 @@ async fn bundle(
             return Err(FhirError::invalid("resourceType", "POST to the base takes a transaction or batch Bundle"));
         }
         policy::check(&server.ruleset, &caller.setting, &json)?;
-        blocking(move || server.store.bundle(&json, &now())).await
+        if let Some(upstream) = &server.upstream {
+            return Ok(Err(upstream.forward("POST", String::new(), Some(json.to_string()), None).await));
+        }
+        blocking(move || server.store.bundle(&json, &now())).await.map(Ok)
     }
     .await;
     match result {
-        Ok(response) => fhir_json(StatusCode::OK, response),
+        Ok(Ok(response)) => fhir_json(StatusCode::OK, response),
+        Ok(Err(forwarded)) => forwarded,
         Err(e) => error(e),
     }
 }
@@ -280,6 +372,13 @@ async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
     let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
     if let Err(e) = policy::check(&server.ruleset, &caller.setting, &bundle) {
         return error(e);
+    }
+    if let Some(upstream) = &server.upstream {
+        let entry = &bundle["entry"][0];
+        let method = if entry["request"]["method"] == "PUT" { "PUT" } else { "POST" };
+        let path = format!("/{}", entry["request"]["url"].as_str().unwrap_or_default());
+        let condition = entry["request"]["ifNoneExist"].as_str().map(str::to_owned);
+        return upstream.forward(method, path, Some(entry["resource"].to_string()), condition).await;
     }
     let result = blocking(move || {
         let response = server.store.transaction(&bundle, &now())?;
@@ -347,6 +446,9 @@ async fn update(
 }
 
 async fn read(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
+    if let Some(upstream) = &server.upstream {
+        return upstream.forward("GET", format!("/{kind}/{id}"), None, None).await;
+    }
     match blocking(move || server.store.read(&kind, &id)).await {
         Ok(resource) => fhir_json(StatusCode::OK, resource),
         Err(e) => error(e),
@@ -354,6 +456,9 @@ async fn read(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String,
 }
 
 async fn history(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
+    if let Some(upstream) = &server.upstream {
+        return upstream.forward("GET", format!("/{kind}/{id}/_history"), None, None).await;
+    }
     match blocking(move || server.store.history(&kind, &id)).await {
         Ok(bundle) => fhir_json(StatusCode::OK, bundle),
         Err(e) => error(e),
@@ -366,6 +471,10 @@ async fn search(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    if let Some(upstream) = &server.upstream {
+        let query = query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
+        return upstream.forward("GET", format!("/{kind}{query}"), None, None).await;
+    }
     if !validate::TYPES.contains(&kind.as_str()) {
         return error(FhirError::not_found(format!("this server keeps no {kind}")));
     }

@@ -29,6 +29,9 @@ pub struct ServeOptions {
     /// The templates to keep as Questionnaire resources (id, JSON), searchable by url
     /// and version.
     pub templates: Vec<(String, serde_json::Value)>,
+    /// Gateway mode: forward accepted requests to this FHIR server; the local file then
+    /// keeps only tokens and the audit log.
+    pub upstream: Option<http::Upstream>,
 }
 
 /// Runs the server until it is stopped (Ctrl-C or SIGTERM).
@@ -41,17 +44,26 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
         .iter()
         .map(|(id, q)| serde_json::json!({ "resource": q, "request": { "method": "PUT", "url": format!("Questionnaire/{id}") } }))
         .collect();
-    if !entries.is_empty() {
+    if !entries.is_empty() && options.upstream.is_none() {
         let bundle = serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries });
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
         store.transaction(&bundle, &now).map_err(|e| format!("the templates could not be stored: {e}"))?;
     }
-    let server = Arc::new(http::Server { store, dist: options.dist.clone(), ruleset: options.ruleset });
+    let upstream = options.upstream.clone();
+    let server = Arc::new(http::Server { store, dist: options.dist.clone(), ruleset: options.ruleset, upstream });
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", options.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    println!("formwell: serving http://{addr} (record: http://{addr}/fhir, stored in {})", options.data.display());
+    match &options.upstream {
+        Some(upstream) => {
+            println!("formwell: serving http://{addr} (record: http://{addr}/fhir, a gateway to {})", upstream.base)
+        }
+        None => println!(
+            "formwell: serving http://{addr} (record: http://{addr}/fhir, stored in {})",
+            options.data.display()
+        ),
+    }
     axum::serve(listener, http::router(server))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -41,7 +41,7 @@ fn fixture() -> Fixture {
         store.add_token(&Caller { setting: "midwifery".into(), ..caller("midwife", TokenKind::Staff, &[]) }).unwrap();
     let ruleset =
         formwell_engine::Ruleset::new(formwell_rules::compile(&formwell_rules::source_dir()).unwrap()).unwrap();
-    Fixture { server: Arc::new(Server { store, dist: None, ruleset }), staff, partner, midwife }
+    Fixture { server: Arc::new(Server { store, dist: None, ruleset, upstream: None }), staff, partner, midwife }
 }
 
 async fn call(
@@ -236,4 +236,21 @@ async fn every_request_is_in_the_audit_log_readable_as_audit_events() {
     assert_eq!(events[1]["outcome"], "0");
     assert_eq!(events[1]["entity"][0]["what"]["display"], "/fhir/Patient");
     assert_eq!(call(&f, "GET", "/fhir/AuditEvent", Some(&f.partner), None, vec![]).await.0, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_gateway_rechecks_policy_before_anything_reaches_the_upstream_server() {
+    let mut f = fixture();
+    // An upstream that does not exist: a blocked Bundle must be refused here, not forwarded.
+    let server = Arc::get_mut(&mut f.server).unwrap();
+    server.upstream = Some(formwell_server::http::Upstream::new("http://127.0.0.1:9", None));
+    let bundle =
+        common::harmful_bundle_decided("aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", &f.server.ruleset, "community", false);
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, bundle.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["issue"][0]["code"], "business-rule");
+    let clean = json!({"resourceType": "Bundle", "type": "transaction", "entry": []});
+    let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.staff), None, clean.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "an accepted Bundle is forwarded: {body}");
+    assert!(body["issue"][0]["details"]["text"].as_str().unwrap().contains("upstream"));
 }

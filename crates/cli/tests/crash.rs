@@ -2,37 +2,14 @@
 //! clean shutdown) while a client is sending, then started again on the same file. Every
 //! transaction it acknowledged is there, and no transaction is there in part.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use common::{start, total};
+
 use serde_json::{json, Value};
-
-struct Running {
-    child: Child,
-    base: String,
-}
-
-fn start(data: &std::path::Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_formwell"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(["--dist", "/nonexistent", "--templates", "/nonexistent"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines.next().expect("the server printed where it listens").unwrap();
-        if let Some(rest) = line.strip_prefix("formwell: serving ") {
-            break format!("{}/fhir", rest.split(' ').next().unwrap());
-        }
-    };
-    // Keep reading so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Running { child, base }
-}
 
 /// A transaction of a response and two observations that belong to it, all or nothing.
 fn submission(n: usize) -> Value {
@@ -53,13 +30,6 @@ fn submission(n: usize) -> Value {
           "request": { "method": "POST", "url": "QuestionnaireResponse", "ifNoneExist": format!("identifier=urn:crash-test|{n}/response") } },
         observation(1), observation(2),
     ]})
-}
-
-fn total(base: &str, token: &str, query: &str) -> u64 {
-    let mut response =
-        ureq::get(&format!("{base}/{query}")).header("authorization", &format!("Bearer {token}")).call().unwrap();
-    let body: Value = response.body_mut().read_json().unwrap();
-    body["total"].as_u64().unwrap()
 }
 
 #[test]

@@ -26,6 +26,7 @@ pub mod load;
 pub mod questionnaire;
 pub mod response;
 pub mod ruleset;
+pub mod url;
 pub mod validation;
 pub mod xhtml;
 

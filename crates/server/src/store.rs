@@ -390,8 +390,11 @@ impl Store {
             bundle["entry"] = Value::Array(page);
         }
         if offset + count < total {
-            let mut next: Vec<String> =
-                query.iter().filter(|(n, _)| n != "_offset").map(|(n, v)| format!("{n}={}", encode(v))).collect();
+            let mut next: Vec<String> = query
+                .iter()
+                .filter(|(n, _)| n != "_offset")
+                .map(|(n, v)| format!("{n}={}", formwell_engine::url::encode_component(v)))
+                .collect();
             next.push(format!("_offset={}", offset + count));
             if !query.iter().any(|(n, _)| n == "_count") {
                 next.push(format!("_count={count}"));
@@ -433,18 +436,6 @@ impl Store {
             self.lock().query_row("SELECT COUNT(*) FROM resource WHERE type = ?1", params![kind], |r| r.get(0))?;
         Ok(n as usize)
     }
-}
-
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn split_prefix(value: &str) -> (&str, &str) {
@@ -633,33 +624,7 @@ fn conditional_match(tx: &Transaction<'_>, kind: &str, condition: &str) -> Resul
     }
 }
 
-/// Percent-decodes a URL query part (`+` is a space).
-pub fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
+pub use formwell_engine::url::decode_component as decode;
 
 /// Applies a JSON Patch (a Binary of `application/json-patch+json`) to the current
 /// version. A failed `test` means the record changed since the patch was made.

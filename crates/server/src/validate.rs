@@ -189,10 +189,10 @@ impl Validator {
         field: &str,
         f: impl FnOnce(&mut Validator, &Value) -> Check,
     ) -> Check {
-        match object.get(field) {
-            Some(value) => self.at(field, |v| f(v, value)),
-            None => Err(self.error(field, format!("{field} is required"))),
+        if !object.contains_key(field) {
+            return Err(self.error(field, format!("{field} is required")));
         }
+        self.optional(object, field, f)
     }
 
     fn list(&mut self, object: &Map<String, Value>, field: &str, f: impl Fn(&mut Validator, &Value) -> Check) -> Check {

@@ -200,7 +200,7 @@ async fn the_server_rechecks_policy_even_when_a_client_skips_the_browser() {
     let confirmed = common::harmful_bundle_decided("99999999-9999-4999-8999-999999999999", ruleset, "midwifery", true);
     let (status, _, body) = call(&f, "POST", "/fhir", Some(&f.midwife), None, confirmed.to_string().into_bytes()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(f.server.store.count("Observation").unwrap(), 2);
+    assert_eq!(f.server.store.count("Observation").unwrap(), 3, "pregnant, the due date and the plan");
 }
 
 #[tokio::test]

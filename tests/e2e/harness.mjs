@@ -20,8 +20,8 @@ const types = {
   '.css': 'text/css', '.json': 'application/json', '.png': 'image/png',
 };
 
-/** Serves dist/ at / and the corpus at /corpus/ on a free loopback port. */
-export async function startServer() {
+/** Serves a build (dist/ unless given) at / and the corpus at /corpus/ on a free loopback port. */
+export async function startServer(root = dist) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
     let file;
@@ -31,8 +31,8 @@ export async function startServer() {
       file = path.join(corpus, decodeURIComponent(url.pathname.slice('/corpus/'.length)));
       if (!file.startsWith(corpus)) { res.writeHead(403).end(); return; }
     } else {
-      file = path.join(dist, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname));
-      if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+      file = path.join(root, url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname));
+      if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     }
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404, { 'content-type': 'text/plain' }).end('not found'); return; }
@@ -41,7 +41,8 @@ export async function startServer() {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address();
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
+  // Closing drops kept-alive connections too: after it, the address answers nothing.
+  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((r) => { server.close(r); server.closeAllConnections(); }) };
 }
 
 /** Debian's chromium, headless, with nothing that reaches outside this machine. */

@@ -1,0 +1,15 @@
+// Writes asset-manifest.json into a Trunk build (a post-build hook): every file the app
+// needs offline, and a version that changes whenever any of them does. The service
+// worker caches exactly this list, under this version.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const dir = process.env.TRUNK_STAGING_DIR ?? process.argv[2] ?? 'dist';
+const skip = new Set(['asset-manifest.json', 'sw.js']);
+const files = fs.readdirSync(dir).filter((f) => !skip.has(f) && fs.statSync(path.join(dir, f)).isFile()).sort();
+const hash = crypto.createHash('sha256');
+for (const f of files) hash.update(f).update(fs.readFileSync(path.join(dir, f)));
+const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files.map((f) => `./${f}`)] };
+fs.writeFileSync(path.join(dir, 'asset-manifest.json'), JSON.stringify(manifest));
+console.log(`asset-manifest: ${files.length} files, version ${manifest.version}`);

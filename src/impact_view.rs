@@ -11,9 +11,17 @@ use yew::prelude::*;
 
 use crate::config::{AppConfig, RulesState};
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct ImpactSummaryProps {
     pub questionnaire: Arc<Questionnaire>,
+}
+
+// By identity: the form re-renders on every keystroke, and comparing two templates field
+// by field each time would cost more than the summary itself.
+impl PartialEq for ImpactSummaryProps {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.questionnaire, &other.questionnaire)
+    }
 }
 
 /// "This form can write 3 codes; 3 need attention: …", with each category's effect.
@@ -102,7 +110,7 @@ pub struct Confirmation {
     pub demographic_change: Option<DemographicChange>,
 }
 
-#[derive(Properties, PartialEq)]
+#[derive(Properties)]
 pub struct ConfirmProps {
     pub questionnaire: Arc<Questionnaire>,
     pub confirmations: Vec<Decision>,
@@ -111,6 +119,17 @@ pub struct ConfirmProps {
     pub on_cancel: Callback<()>,
     /// What the form itself says about the change (an answered end date means temporary).
     pub suggested: Option<DemographicChange>,
+}
+
+impl PartialEq for ConfirmProps {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.questionnaire, &other.questionnaire)
+            && self.confirmations == other.confirmations
+            && self.warnings == other.warnings
+            && self.on_confirm == other.on_confirm
+            && self.on_cancel == other.on_cancel
+            && self.suggested == other.suggested
+    }
 }
 
 fn value_of(e: &Event) -> String {

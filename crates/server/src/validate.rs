@@ -15,6 +15,154 @@ pub const TYPES: [&str; 7] =
 
 type Check = Result<(), FhirError>;
 
+/// Elements every resource may have (Resource and DomainResource).
+const COMMON: &[&str] =
+    &["resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension", "modifierExtension"];
+
+/// The R4 elements of each kept type (choice elements spelled out).
+fn elements(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "QuestionnaireResponse" => &[
+            "identifier",
+            "basedOn",
+            "partOf",
+            "questionnaire",
+            "status",
+            "subject",
+            "encounter",
+            "authored",
+            "author",
+            "source",
+            "item",
+        ],
+        "Observation" => &[
+            "identifier",
+            "basedOn",
+            "partOf",
+            "status",
+            "category",
+            "code",
+            "subject",
+            "focus",
+            "encounter",
+            "effectiveDateTime",
+            "effectivePeriod",
+            "effectiveTiming",
+            "effectiveInstant",
+            "issued",
+            "performer",
+            "valueQuantity",
+            "valueCodeableConcept",
+            "valueString",
+            "valueBoolean",
+            "valueInteger",
+            "valueRange",
+            "valueRatio",
+            "valueSampledData",
+            "valueTime",
+            "valueDateTime",
+            "valuePeriod",
+            "dataAbsentReason",
+            "interpretation",
+            "note",
+            "bodySite",
+            "method",
+            "specimen",
+            "device",
+            "referenceRange",
+            "hasMember",
+            "derivedFrom",
+            "component",
+        ],
+        "Consent" => &[
+            "identifier",
+            "status",
+            "scope",
+            "category",
+            "patient",
+            "dateTime",
+            "performer",
+            "organization",
+            "sourceAttachment",
+            "sourceReference",
+            "policy",
+            "policyRule",
+            "verification",
+            "provision",
+        ],
+        "Provenance" => &[
+            "target",
+            "occurredPeriod",
+            "occurredDateTime",
+            "recorded",
+            "policy",
+            "location",
+            "reason",
+            "activity",
+            "agent",
+            "entity",
+            "signature",
+        ],
+        "Patient" => &[
+            "identifier",
+            "active",
+            "name",
+            "telecom",
+            "gender",
+            "birthDate",
+            "deceasedBoolean",
+            "deceasedDateTime",
+            "address",
+            "maritalStatus",
+            "multipleBirthBoolean",
+            "multipleBirthInteger",
+            "photo",
+            "contact",
+            "communication",
+            "generalPractitioner",
+            "managingOrganization",
+            "link",
+        ],
+        "Practitioner" => &[
+            "identifier",
+            "active",
+            "name",
+            "telecom",
+            "address",
+            "gender",
+            "birthDate",
+            "photo",
+            "qualification",
+            "communication",
+        ],
+        "Questionnaire" => &[
+            "url",
+            "identifier",
+            "version",
+            "name",
+            "title",
+            "derivedFrom",
+            "status",
+            "experimental",
+            "subjectType",
+            "date",
+            "publisher",
+            "contact",
+            "description",
+            "useContext",
+            "jurisdiction",
+            "purpose",
+            "copyright",
+            "approvalDate",
+            "lastReviewDate",
+            "effectivePeriod",
+            "code",
+            "item",
+        ],
+        _ => &[],
+    }
+}
+
 /// Validates one resource of a kept type.
 pub fn resource(json: &Value) -> Check {
     let Some(object) = json.as_object() else {
@@ -28,6 +176,13 @@ pub fn resource(json: &Value) -> Check {
         ));
     }
     let mut v = Validator { path: vec![kind.to_owned()] };
+    for key in object.keys() {
+        // `_name` carries a primitive element's id and extensions.
+        let name = key.strip_prefix('_').unwrap_or(key);
+        if !COMMON.contains(&name) && !elements(kind).contains(&name) {
+            return Err(v.error(key, format!("{key} is not an element of an R4 {kind}")));
+        }
+    }
     v.element(object)?;
     if let Some(id) = object.get("id") {
         v.at("id", |v| v.id(id))?;

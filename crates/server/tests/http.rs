@@ -131,6 +131,18 @@ async fn malformed_huge_and_deeply_nested_bodies_get_clear_4xx() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["issue"][0]["expression"][0], "Patient.birthDate");
+    let (status, _, body) = call(
+        &f,
+        "POST",
+        "/fhir/Patient",
+        Some(&f.staff),
+        None,
+        b"{\"resourceType\": \"Patient\", \"favouriteColour\": \"red\"}".to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["issue"][0]["expression"][0], "Patient.favouriteColour");
+    assert!(body["issue"][0]["details"]["text"].as_str().unwrap().contains("is not an element of an R4 Patient"));
 }
 
 #[tokio::test]

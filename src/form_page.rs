@@ -319,13 +319,8 @@ enum Guard {
 /// An answered item that extracts to the end of the address's period says the new address
 /// is temporary, until that date: the guard's question starts answered.
 fn suggested_change(form: &FormState) -> Option<DemographicChange> {
-    let q = form.questionnaire();
-    let evaluation = form.evaluate();
-    form.nodes()
-        .filter(|n| evaluation.is_enabled(n.id))
-        .find(|n| q.item(n.item).definition.as_deref().is_some_and(|d| d.ends_with("Patient.address.period.end")))
-        .and_then(|n| n.answers.first())
-        .map(|until| DemographicChange::Temporary { until: Some(formwell_engine::input::input_text(until)) })
+    let until = form.node_by_definition("Patient.address.period.end")?.answers.first()?;
+    Some(DemographicChange::Temporary { until: Some(formwell_engine::input::input_text(until)) })
 }
 
 /// The current time as a FHIR instant (UTC, to the second).

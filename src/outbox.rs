@@ -165,9 +165,7 @@ impl Outbox {
                 Exchange::Answered { status, body }
                     if (400..500).contains(&status) && status != 408 && status != 429 =>
                 {
-                    let reason = serde_json::from_str(&body)
-                        .map(|json| describe_outcome(&json))
-                        .unwrap_or_else(|_| format!("status {status}"));
+                    let reason = reason(status, &body);
                     return Attempt::Settled(SendState::Refused {
                         message: format!(
                             "the person's record could not be read to update it: {reason} (HTTP {status})"
@@ -198,9 +196,7 @@ impl Outbox {
                 Attempt::Settled(SendState::Sent { locations })
             }
             Exchange::Answered { status, body } if (400..500).contains(&status) && status != 408 && status != 429 => {
-                let reason = serde_json::from_str(&body)
-                    .map(|json| describe_outcome(&json))
-                    .unwrap_or_else(|_| format!("status {status}"));
+                let reason = reason(status, &body);
                 // A refusal of a repeat (a proxy that delivered it twice) is no refusal.
                 match stored_already(outgoing, backend, timeout_ms).await {
                     Some(location) => Attempt::Settled(SendState::Sent { locations: vec![location] }),
@@ -208,15 +204,18 @@ impl Outbox {
                 }
             }
             Exchange::Answered { status, body } => {
-                let reason = serde_json::from_str(&body).map(|json| describe_outcome(&json)).unwrap_or_default();
-                Attempt::TryAgain(format!(
-                    "the record system answered {status}{}",
-                    if reason.is_empty() { String::new() } else { format!(": {reason}") }
-                ))
+                Attempt::TryAgain(format!("the record system answered {status}: {}", reason(status, &body)))
             }
             Exchange::NoAnswer(why) => Attempt::TryAgain(why),
         }
     }
+}
+
+/// Why the record system said no: its OperationOutcome in plain words, or the status.
+fn reason(status: u16, body: &str) -> String {
+    serde_json::from_str(body)
+        .map(|json| describe_outcome(&json))
+        .unwrap_or_else(|_| format!("no reason given with status {status}"))
 }
 
 enum Attempt {

@@ -56,14 +56,18 @@ impl Questionnaire {
 
     /// How many distinct codes (by system and code) the template can write.
     pub fn distinct_writable_codes(&self) -> usize {
-        let mut seen: Vec<(Option<&str>, Option<&str>)> = Vec::new();
-        let codes = self.writable_codes();
-        for w in &codes {
-            let key = (w.coding.system.as_deref(), w.coding.code.as_deref());
-            if !seen.contains(&key) {
-                seen.push(key);
-            }
-        }
-        seen.len()
+        distinct_count(&self.writable_codes())
     }
+}
+
+/// How many distinct codes (by system and code) a list holds.
+pub fn distinct_count(codes: &[WritableCode]) -> usize {
+    let mut seen: Vec<(Option<&str>, Option<&str>)> = Vec::new();
+    for w in codes {
+        let key = (w.coding.system.as_deref(), w.coding.code.as_deref());
+        if !seen.contains(&key) {
+            seen.push(key);
+        }
+    }
+    seen.len()
 }

@@ -194,15 +194,6 @@ impl FormState {
         }
     }
 
-    /// The enabled instance of the item whose definition ends with an element path.
-    fn node_by_definition(&self, element: &str) -> Option<&Node> {
-        let q = self.questionnaire();
-        let evaluation = self.evaluate();
-        self.nodes().find(|n| {
-            evaluation.is_enabled(n.id) && q.item(n.item).definition.as_deref().is_some_and(|d| d.ends_with(element))
-        })
-    }
-
     fn consent_resource(&self, agreed: bool, submission: &Submission) -> Value {
         let q = self.questionnaire();
         let mut performer = Vec::new();

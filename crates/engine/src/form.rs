@@ -190,18 +190,22 @@ impl FormState {
     /// group), initial values and initially selected options filled in.
     pub fn new(questionnaire: Arc<Questionnaire>) -> FormState {
         let mut form = FormState::without_answers(questionnaire);
-        let initial: Vec<(NodeId, Vec<AnswerValue>)> = form
-            .nodes()
-            .filter(|n| !form.questionnaire.item(n.item).initial.is_empty())
-            .map(|n| (n.id, form.questionnaire.item(n.item).initial.clone()))
-            .collect();
-        for (node, values) in initial {
-            if let Some(n) = form.nodes[node.index()].as_mut() {
-                n.answers = values;
-            }
+        for root in form.roots.clone() {
+            form.fill_initial(root);
         }
         form.reevaluate_all();
         form
+    }
+
+    /// Puts the template's initial values into a subtree of new instances.
+    fn fill_initial(&mut self, root: NodeId) {
+        let q = self.questionnaire.clone();
+        let mut stack = vec![root];
+        while let Some(id) = stack.pop() {
+            let Some(n) = self.nodes[id.index()].as_mut() else { continue };
+            n.answers = q.item(n.item).initial.clone();
+            stack.extend(n.children.iter().copied());
+        }
     }
 
     /// The instance tree with no answers at all, not even initial values, and not yet
@@ -302,6 +306,16 @@ impl FormState {
     pub fn node_by_link_id(&self, link_id: &str) -> Option<NodeId> {
         let item = self.questionnaire.item_by_link_id(link_id)?;
         self.by_item[item.id.index()].first().copied()
+    }
+
+    /// The enabled instance of the item whose `definition` ends with an element path
+    /// (`Consent.provision.type`): how definition-based extraction finds its answers.
+    pub fn node_by_definition(&self, element: &str) -> Option<&Node> {
+        let evaluation = self.evaluate();
+        self.nodes().find(|n| {
+            evaluation.is_enabled(n.id)
+                && self.questionnaire.item(n.item).definition.as_deref().is_some_and(|d| d.ends_with(element))
+        })
     }
 
     /// The evaluation: what is enabled, each issue, completeness.
@@ -436,20 +450,8 @@ impl FormState {
         if let Some(max) = item.constraints.max_occurs.filter(|m| siblings.len() as u32 >= *m) {
             return Err(ActionError::MaxOccurs { link_id: item.link_id.clone(), max });
         }
-        let initial = {
-            // Initial values of the new subtree come from the template, as for a new form.
-            let q = self.questionnaire.clone();
-            move |form: &mut FormState, root: NodeId| {
-                let mut stack = vec![root];
-                while let Some(id) = stack.pop() {
-                    let Some(n) = form.nodes[id.index()].as_mut() else { continue };
-                    n.answers = q.item(n.item).initial.clone();
-                    stack.extend(n.children.iter().copied());
-                }
-            }
-        };
         let id = self.build(item_id, parent);
-        initial(self, id);
+        self.fill_initial(id);
         let insert_at = {
             let list = match parent {
                 Some(p) => &self.nodes[p.index()].as_ref().map(|n| n.children.clone()).unwrap_or_default(),

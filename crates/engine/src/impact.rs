@@ -100,25 +100,18 @@ impl Ruleset {
     pub fn lint(&self, questionnaire: &Questionnaire, setting: &str) -> Result<LintReport, UnknownSetting> {
         let policy = self.setting(setting)?;
         let mut findings = Vec::new();
-        let mut distinct: Vec<(Option<String>, Option<String>)> = Vec::new();
-        for writable in questionnaire.writable_codes() {
-            let item = questionnaire.item(writable.item);
-            let key = (writable.coding.system.clone(), writable.coding.code.clone());
-            if !distinct.contains(&key) {
-                distinct.push(key);
-            }
-            let source = match writable.source {
-                CodeSource::ItemCode => "item code",
-                CodeSource::AnswerOption => "answer option",
-                CodeSource::Initial => "initial answer",
-            };
-            let categories = self.categories_of(&writable.coding);
-            for judged in self.judge(policy, &categories) {
+        // One finding per category the code or element falls in (one, allowed, for none).
+        let mut judge_item = |item: &crate::questionnaire::Item,
+                              coding: Option<&Coding>,
+                              definition: Option<&String>,
+                              source: &'static str,
+                              categories: &[&Category]| {
+            for judged in self.judge(policy, categories) {
                 findings.push(Finding {
                     link_id: item.link_id.clone(),
                     path: item.path.clone(),
-                    coding: Some(writable.coding.clone()),
-                    definition: None,
+                    coding: coding.cloned(),
+                    definition: definition.cloned(),
                     source,
                     category: judged.category.map(|c| c.id.clone()),
                     category_title: judged.category.map(|c| c.title.clone()),
@@ -127,35 +120,31 @@ impl Ruleset {
                     instead: judged.instead(),
                 });
             }
+        };
+        let writable = questionnaire.writable_codes();
+        for w in &writable {
+            let source = match w.source {
+                CodeSource::ItemCode => "item code",
+                CodeSource::AnswerOption => "answer option",
+                CodeSource::Initial => "initial answer",
+            };
+            judge_item(questionnaire.item(w.item), Some(&w.coding), None, source, &self.categories_of(&w.coding));
         }
         let mut demographic_items = 0;
         for item in questionnaire.items().iter().filter(|i| i.is_question()) {
             let Some(definition) = &item.definition else { continue };
             let categories = self.categories_of_definition(definition);
-            if categories.is_empty() {
-                continue;
-            }
-            demographic_items += 1;
-            for judged in self.judge(policy, &categories) {
-                findings.push(Finding {
-                    link_id: item.link_id.clone(),
-                    path: item.path.clone(),
-                    coding: None,
-                    definition: Some(definition.clone()),
-                    source: "definition",
-                    category: judged.category.map(|c| c.id.clone()),
-                    category_title: judged.category.map(|c| c.title.clone()),
-                    severity: judged.severity,
-                    reason: judged.category.map_or(NO_KNOWN_IMPACT.to_owned(), |c| c.effect.clone()),
-                    instead: judged.instead(),
-                });
+            if !categories.is_empty() {
+                demographic_items += 1;
+                judge_item(item, None, Some(definition), "definition", &categories);
             }
         }
-        let summary = summarise(distinct.len(), demographic_items, &findings);
+        let codes = crate::coded::distinct_count(&writable);
+        let summary = summarise(codes, demographic_items, &findings);
         Ok(LintReport {
             ruleset_version: self.version().to_owned(),
             setting: policy.id.clone(),
-            codes: distinct.len(),
+            codes,
             demographic_items,
             findings,
             summary,

@@ -5,15 +5,17 @@
 //! the current home address and starts the new one. The patch first tests the record's
 //! version, so it never overwrites a change someone else made in between.
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{json, Value};
 
 use crate::answer::AnswerValue;
 use crate::form::FormState;
 use crate::impact::{DemographicChange, RecordedDecision};
 
-/// What a form changes in the person's demographics.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+/// What a form changes in the person's demographics. It is kept with a queued submission
+/// (the patch is made when it is sent), so it reads back exactly as it was written.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DemographicChanges {
     pub address_lines: Vec<String>,
     pub city: Option<String>,
@@ -25,8 +27,15 @@ pub struct DemographicChanges {
     pub given: Vec<String>,
     pub family: Option<String>,
     /// Temporary (until a date) or permanent, as the guard recorded it; permanent when
-    /// nobody said otherwise.
+    /// nobody said otherwise. Left out when permanent, so that "temporary with no end"
+    /// (`null`) reads back as itself.
+    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub temporary_until: Option<Option<String>>,
+}
+
+/// A field that is there, even as `null`, is `Some`.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
 }
 
 impl DemographicChanges {

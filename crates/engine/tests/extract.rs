@@ -368,3 +368,23 @@ fn a_permanent_address_ends_the_current_home_address() {
         .unwrap_err()
         .contains("version"));
 }
+
+#[test]
+fn demographic_changes_kept_with_a_queued_submission_read_back_as_they_were() {
+    // The outbox keeps the changes as JSON until the submission is sent, maybe days later.
+    for (permanence, until) in [("Temporary", Some("2027-01-31")), ("Permanent", None)] {
+        let (form, decisions) = contact_change(permanence, until);
+        let changes = form.demographic_changes(&decisions).unwrap();
+        let kept = serde_json::to_string(&changes).unwrap();
+        let back: formwell_engine::DemographicChanges = serde_json::from_str(&kept).unwrap();
+        assert_eq!(back, changes, "{permanence}: {kept}");
+    }
+    let temporary_without_end = formwell_engine::DemographicChanges {
+        family: Some("Begum".into()),
+        temporary_until: Some(None),
+        ..Default::default()
+    };
+    let kept = serde_json::to_string(&temporary_without_end).unwrap();
+    assert!(kept.contains("\"temporary_until\":null"), "{kept}");
+    assert_eq!(serde_json::from_str::<formwell_engine::DemographicChanges>(&kept).unwrap(), temporary_without_end);
+}

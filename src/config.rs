@@ -3,17 +3,22 @@
 //! its forms may write), and who is using it. Read from `formwell.config.json` served
 //! beside the app, then from the page's query string for testing
 //! (`?fhir=http://127.0.0.1:9000&patient=Patient/1&setting=midwifery`), which wins.
-//! The token lives only in memory.
+//! The token lives in memory, and on the tablet only encrypted under the signed-in member of
+//! staff's key (see `vault`); never in localStorage.
 
 use std::rc::Rc;
 
 use formwell_engine::{Capabilities, Reference, Ruleset};
 use serde_json::Value;
 
+use crate::vault::Session;
+
 /// The setting used when none is given: the most careful one.
 pub const DEFAULT_SETTING: &str = "community";
 /// How long a send may take before it counts as failed and is tried again.
 pub const DEFAULT_SEND_TIMEOUT_MS: u32 = 20_000;
+/// How long the app may go untouched before it locks and forgets its key.
+pub const DEFAULT_LOCK_AFTER_S: u32 = 300;
 
 /// The record backend and the context a submission is made in.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -53,7 +58,11 @@ pub struct AppConfig {
     pub backend: Option<Backend>,
     pub backend_state: BackendState,
     pub send_timeout_ms: u32,
+    /// Seconds without a touch before the app locks.
+    pub lock_after_s: u32,
     pub rules: RulesState,
+    /// Who is signed in, with their key; `None` while signed out or locked.
+    pub session: Option<Session>,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -97,7 +106,9 @@ impl Default for AppConfig {
             backend: None,
             backend_state: BackendState::NotConfigured,
             send_timeout_ms: DEFAULT_SEND_TIMEOUT_MS,
+            lock_after_s: DEFAULT_LOCK_AFTER_S,
             rules: RulesState::Loading,
+            session: None,
         }
     }
 }
@@ -117,6 +128,7 @@ impl AppConfig {
             "patient" => self.backend.get_or_insert_with(backend).patient = Some(value),
             "practitioner" => self.backend.get_or_insert_with(backend).practitioner = Some(value),
             "sendTimeoutMs" => self.send_timeout_ms = value.parse().unwrap_or(DEFAULT_SEND_TIMEOUT_MS),
+            "lockAfterSeconds" => self.lock_after_s = value.parse().unwrap_or(DEFAULT_LOCK_AFTER_S).max(1),
             _ => {}
         }
     }
@@ -153,6 +165,12 @@ impl AppConfig {
         }
     }
 
+    /// Whether forms need someone signed in: they do when they are sent to a record
+    /// system (and so kept on the tablet); a preview keeps and sends nothing.
+    pub fn needs_sign_in(&self) -> bool {
+        self.backend.is_some()
+    }
+
     /// The configuration from the query string alone.
     pub fn from_query(query: &str) -> AppConfig {
         let mut config = AppConfig::default();
@@ -166,6 +184,18 @@ impl AppConfig {
             RulesState::Ready(r) => Some(r),
             _ => None,
         }
+    }
+}
+
+/// A query string without its token: once the token is kept (encrypted) on the tablet,
+/// it is taken out of the address bar and the browser's history.
+pub fn without_token(query: &str) -> String {
+    let kept: Vec<&str> =
+        query.trim_start_matches('?').split('&').filter(|p| !p.is_empty() && !p.starts_with("token=")).collect();
+    if kept.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", kept.join("&"))
     }
 }
 
@@ -198,5 +228,13 @@ mod tests {
         assert_eq!(backend.base, "https://record.example/R4");
         assert_eq!(backend.patient.as_deref(), Some("Patient/2"));
         assert_eq!(c.setting, "health_visiting");
+    }
+
+    #[test]
+    fn the_token_leaves_the_address_and_the_rest_stays() {
+        assert_eq!(without_token("?fhir=x&token=secret&patient=Patient%2F1"), "?fhir=x&patient=Patient%2F1");
+        assert_eq!(without_token("?token=secret"), "");
+        assert_eq!(without_token(""), "");
+        assert_eq!(without_token("?tokenish=1"), "?tokenish=1");
     }
 }

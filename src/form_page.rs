@@ -12,6 +12,7 @@ use yew::prelude::*;
 
 use crate::config::{AppConfig, BackendState, RulesState};
 use crate::diagnostics_view::load_notice;
+use crate::draft::{new_draft_id, snapshot, Autosave, Draft, Resumed};
 use crate::impact_view::{blocked_panel, ConfirmDialog, Confirmation, ImpactSummary};
 use crate::item_view::Children;
 use crate::library::Template;
@@ -46,17 +47,72 @@ pub fn field_id(node: NodeId) -> String {
 #[derive(Properties, PartialEq)]
 pub struct FormPageProps {
     pub template: Template,
+    /// A kept draft to carry on with; a new form when there is none.
+    #[prop_or_default]
+    pub resume: Option<Rc<Resumed>>,
+}
+
+/// Whether the form's draft is kept on the tablet.
+#[derive(Debug, Clone, PartialEq)]
+enum Kept {
+    NotYet,
+    Kept,
+    Failed(String),
 }
 
 /// One form, from first question to the submitted response.
 #[function_component(FormPage)]
 pub fn form_page(props: &FormPageProps) -> Html {
     let q = props.template.questionnaire.clone();
-    let state = use_mut_ref(|| FormState::new(q.clone()));
+    let state = {
+        let resume = props.resume.clone();
+        use_mut_ref(|| resume.map(|r| r.form.clone()).unwrap_or_else(|| FormState::new(q.clone())))
+    };
     let generation = use_state(|| 0u64);
     let submit_tried = use_state(|| false);
     let submitted = use_state(|| None::<Submission>);
     let summary_ref = use_node_ref();
+    let config = use_context::<AppConfig>();
+    let outbox = use_context::<Outbox>();
+    let guard = use_state(|| None::<Guard>);
+    let queue_error = use_state(|| None::<String>);
+
+    // Signed in, a shipped form is kept as a draft after every change (opened files are
+    // not: they could not be opened again offline).
+    let session = config.as_ref().and_then(|c| c.session.clone()).filter(|_| props.template.shipped);
+    let draft_id = {
+        let keeping = session.is_some();
+        use_state(|| match &props.resume {
+            Some(r) => r.id.clone(),
+            None if keeping => new_draft_id(),
+            None => String::new(),
+        })
+    };
+    let autosave = use_state(|| Rc::new(Autosave::default()));
+    let kept = use_state_eq(|| if props.resume.is_some() { Kept::Kept } else { Kept::NotYet });
+    let keep = {
+        let (state, draft_id, template, config, kept) =
+            (state.clone(), draft_id.clone(), props.template.source.clone(), config.clone(), kept.clone());
+        let snapshot: Rc<dyn Fn() -> Draft> =
+            Rc::new(move || snapshot(&draft_id, &template, &state.borrow(), config.as_ref()));
+        let done = Callback::from(move |result: Result<String, crate::vault::StoreError>| match result {
+            Ok(id) => {
+                // The draft has an address of its own now: a reload opens it again.
+                let hash = crate::route::Route::Draft(id).hash();
+                if crate::web::hash() != hash {
+                    crate::web::replace_hash(&hash);
+                }
+                kept.set(Kept::Kept);
+            }
+            Err(e) => kept.set(Kept::Failed(e.to_string())),
+        });
+        let autosave = (*autosave).clone();
+        move || {
+            if let Some(session) = &session {
+                autosave.save(session.clone(), snapshot.clone(), done.clone());
+            }
+        }
+    };
 
     let dispatch = {
         let (state, generation) = (state.clone(), generation.clone());
@@ -67,18 +123,23 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 web_sys::console::warn_1(&format!("action refused: {e}").into());
             }
             generation.set(*generation + 1);
+            keep();
         })
     };
     let context = FormContext { state: state.clone(), generation: *generation, dispatch, submit_tried: *submit_tried };
 
-    let config = use_context::<AppConfig>();
-    let outbox = use_context::<Outbox>();
-    let guard = use_state(|| None::<Guard>);
-
     // Sends the form: the response, with every decision the guard made about its entries.
     let finish = {
-        let (state, submitted, config, guard, outbox) =
-            (state.clone(), submitted.clone(), config.clone(), guard.clone(), outbox.clone());
+        let (state, submitted, config, guard, outbox, queue_error, autosave, draft_id) = (
+            state.clone(),
+            submitted.clone(),
+            config.clone(),
+            guard.clone(),
+            outbox.clone(),
+            queue_error.clone(),
+            (*autosave).clone(),
+            (*draft_id).clone(),
+        );
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
             let form = state.borrow();
             let at = now();
@@ -109,9 +170,13 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 })
                 .collect();
             let decisions_json = serde_json::to_string(&recorded).unwrap_or_default();
+            let shown = Submission {
+                response: serde_json::to_string(&form.to_response(&header)).unwrap_or_default(),
+                decisions: decisions_json,
+                outgoing: None,
+            };
             // With a record system configured, the submission goes into the outbox as one
             // transaction Bundle; its identifiers come from an id made now, once.
-            let mut outgoing_id = None;
             if let (Some(config), Some(outbox)) = (config.as_ref(), outbox.as_ref()) {
                 if let Some(backend) = &config.backend {
                     let idempotency = match &config.backend_state {
@@ -133,28 +198,49 @@ pub fn form_page(props: &FormPageProps) -> Html {
                     };
                     let bundle = form.transaction_bundle(&submission, idempotency);
                     let demographics = form.demographic_changes(&submission.decisions);
-                    outbox.submit(
-                        Outgoing {
-                            id: submission.id.clone(),
-                            title: form.questionnaire().display_title().to_owned(),
-                            bundle: bundle.to_string(),
-                            state: SendState::Sending { attempt: 0 },
-                            response_token: submission.response_token(),
-                            demographics,
-                            patient: backend.patient.clone(),
-                            today: at.get(..10).unwrap_or_default().to_owned(),
-                        },
-                        backend.clone(),
-                        config.send_timeout_ms,
+                    let outgoing = Outgoing {
+                        id: submission.id.clone(),
+                        title: form.questionnaire().display_title().to_owned(),
+                        base: backend.base.clone(),
+                        bundle: bundle.to_string(),
+                        state: SendState::Sending { attempt: 0 },
+                        response_token: submission.response_token(),
+                        demographics,
+                        patient: backend.patient.clone(),
+                        today: at.get(..10).unwrap_or_default().to_owned(),
+                    };
+                    // Kept on the tablet before anything is sent, replacing its draft in
+                    // the same step; if it cannot be kept, the form stays as it is.
+                    let (outbox, submitted, guard, queue_error, autosave, draft_id) = (
+                        outbox.clone(),
+                        submitted.clone(),
+                        guard.clone(),
+                        queue_error.clone(),
+                        autosave.clone(),
+                        draft_id.clone(),
                     );
-                    outgoing_id = Some(submission.id);
+                    wasm_bindgen_futures::spawn_local(async move {
+                        autosave.stop().await;
+                        let id = outgoing.id.clone();
+                        match outbox.queue(outgoing, Some(draft_id).filter(|d| !d.is_empty())).await {
+                            Ok(()) => {
+                                queue_error.set(None);
+                                submitted.set(Some(Submission { outgoing: Some(id), ..shown }));
+                                guard.set(None);
+                                crate::web::focus("submitted");
+                            }
+                            Err(e) => {
+                                autosave.restart();
+                                guard.set(None);
+                                queue_error.set(Some(e.to_string()));
+                                crate::web::focus("queue-error");
+                            }
+                        }
+                    });
+                    return;
                 }
             }
-            submitted.set(Some(Submission {
-                response: serde_json::to_string(&form.to_response(&header)).unwrap_or_default(),
-                decisions: decisions_json,
-                outgoing: outgoing_id,
-            }));
+            submitted.set(Some(shown));
             guard.set(None);
             crate::web::focus("submitted");
         })
@@ -200,9 +286,23 @@ pub fn form_page(props: &FormPageProps) -> Html {
 
     if let Some(submission) = &*submitted {
         let again = {
-            let (state, submitted, submit_tried, generation, q) =
-                (state.clone(), submitted.clone(), submit_tried.clone(), generation.clone(), q.clone());
+            let (state, submitted, submit_tried, generation, q, draft_id, autosave, kept) = (
+                state.clone(),
+                submitted.clone(),
+                submit_tried.clone(),
+                generation.clone(),
+                q.clone(),
+                draft_id.clone(),
+                autosave.clone(),
+                kept.clone(),
+            );
+            let template = props.template.source.clone();
             Callback::from(move |_| {
+                // Another filling is another draft.
+                draft_id.set(new_draft_id());
+                autosave.set(Rc::new(Autosave::default()));
+                kept.set(Kept::NotYet);
+                crate::web::replace_hash(&crate::route::Route::Form(template.clone()).hash());
                 *state.borrow_mut() = FormState::new(q.clone());
                 submitted.set(None);
                 submit_tried.set(false);
@@ -270,8 +370,25 @@ pub fn form_page(props: &FormPageProps) -> Html {
             if let Some(description) = &q.description {
                 <p class="lead">{ description }</p>
             }
+            if let Some(resume) = props.resume.as_ref().filter(|r| !r.changes.is_empty()) {
+                <div class="notice warning" id="draft-changes" role="status">
+                    <h2>{ "Since this draft was kept" }</h2>
+                    <ul>{ for resume.changes.iter().map(|c| html! { <li>{ c }</li> }) }</ul>
+                </div>
+            }
+            if let Kept::Failed(why) = &*kept {
+                <p class="notice warning" id="autosave-status" role="alert">
+                    { format!("Not kept on this tablet: {why}. Your answers are still on this page: keep it open.") }
+                </p>
+            }
             <ImpactSummary questionnaire={q.clone()} />
             { guard_view }
+            if let Some(why) = &*queue_error {
+                <div class="error-summary" id="queue-error" role="alert" tabindex="-1">
+                    <h2>{ "This form was not sent" }</h2>
+                    <p>{ format!("It could not be kept on this tablet to send: {why}. Nothing was sent, and the form is still here, filled in: submit it again once there is room.") }</p>
+                </div>
+            }
             if !issues.is_empty() {
                 <div class="error-summary" id="error-summary" role="alert" tabindex="-1" ref={summary_ref}>
                     <h2>{ "There is a problem" }</h2>
@@ -324,7 +441,7 @@ fn suggested_change(form: &FormState) -> Option<DemographicChange> {
 }
 
 /// The current time as a FHIR instant (UTC, to the second).
-fn now() -> String {
+pub fn now() -> String {
     let iso = String::from(js_sys::Date::new_0().to_iso_string());
     // "2026-11-26T10:15:00.123Z" → "2026-11-26T10:15:00Z"
     match iso.split_once('.') {
@@ -348,10 +465,10 @@ fn send_status(props: &SendStatusProps) -> Html {
     };
     let Some(outgoing) = outbox.as_ref().and_then(|o| o.get(id)) else { return html! {} };
     let send_now = {
-        let (outbox, id) = (outbox.clone(), id.clone());
+        let outbox = outbox.clone();
         Callback::from(move |_| {
             if let Some(o) = &outbox {
-                o.send_now(&id);
+                o.send_now();
             }
         })
     };

@@ -6,7 +6,9 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::diagnostics_view::diagnostic_list;
+use crate::draft::DraftList;
 use crate::library::{LibraryState, Template};
+use crate::outbox::{Outbox, SendState};
 use crate::route::Route;
 
 #[derive(Properties, PartialEq)]
@@ -77,14 +79,12 @@ pub fn home(props: &HomeProps) -> Html {
         })
     };
 
-    let pending = use_context::<crate::outbox::Outbox>().map(|o| o.pending()).unwrap_or(0);
+    let outbox = use_context::<crate::outbox::Outbox>();
+    let session = use_context::<crate::config::AppConfig>().and_then(|c| c.session);
     html! {
         <>
-            if pending > 0 {
-                <p class="notice" id="outbox-count" role="status">
-                    { format!("{pending} form{} not yet taken by the record system (kept on this page until they are).", if pending == 1 { "" } else { "s" }) }
-                </p>
-            }
+            if let Some(outbox) = outbox { { outbox_list(&outbox) } }
+            if let Some(session) = session { <DraftList {session} /> }
             <h1>{ "Forms" }</h1>
             <p class="lead">{ "Choose a form to fill in. Each says how many coded entries it can write into the shared record." }</p>
             { match &props.library {
@@ -120,6 +120,42 @@ pub fn home(props: &HomeProps) -> Html {
                 <button type="submit" class="button secondary">{ "Open" }</button>
             </form>
         </>
+    }
+}
+
+/// The forms not yet taken by the record system, each with where it is; a refused one
+/// with the record system's reason and a way to try again once the cause is fixed.
+fn outbox_list(outbox: &Outbox) -> Html {
+    let waiting: Vec<_> = outbox.all().into_iter().filter(|o| !matches!(o.state, SendState::Sent { .. })).collect();
+    if waiting.is_empty() {
+        return html! {};
+    }
+    html! {
+        <section class="outbox-list" id="outbox-list" aria-labelledby="outbox-title">
+            <h2 id="outbox-title">{ "Forms waiting to send" }</h2>
+            <ul>
+                { for waiting.iter().map(|o| {
+                    let state = match &o.state {
+                        SendState::Sending { .. } => "sending…".to_owned(),
+                        SendState::Waiting { error, .. } => format!("waiting: {error}"),
+                        SendState::Refused { message } => format!("refused: {message}"),
+                        SendState::Sent { .. } => String::new(),
+                    };
+                    let retry = matches!(o.state, SendState::Refused { .. }).then(|| {
+                        let (outbox, id) = (outbox.clone(), o.id.clone());
+                        Callback::from(move |_| outbox.retry(&id))
+                    });
+                    html! {
+                        <li class="outgoing">
+                            <strong>{ &o.title }</strong>{ format!(" · {state}") }
+                            if let Some(retry) = retry {
+                                <button type="button" class="button secondary" onclick={retry}>{ "Try again" }</button>
+                            }
+                        </li>
+                    }
+                }) }
+            </ul>
+        </section>
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod diagnostics_view;
+pub mod draft;
 pub mod form_page;
 pub mod home;
 pub mod impact_view;
@@ -11,6 +12,8 @@ pub mod item_view;
 pub mod library;
 pub mod outbox;
 pub mod route;
+pub mod sign_in;
+pub mod vault;
 pub mod web;
 pub mod widgets;
 
@@ -22,11 +25,14 @@ use std::rc::Rc;
 use formwell_engine::Capabilities;
 
 use crate::config::{AppConfig, BackendState, RulesState};
+use crate::draft::DraftPage;
 use crate::form_page::FormPage;
 use crate::home::Home;
 use crate::library::{LibraryState, Template};
-use crate::outbox::{Outbox, Outgoing};
+use crate::outbox::{Destination, Outbox, OutboxBar};
 use crate::route::Route;
+use crate::sign_in::SignIn;
+use crate::vault::Session;
 
 /// The compiled code-impact ruleset, served beside the app (see Trunk.toml).
 pub const RULESET_FILE: &str = "formwell-ruleset.json";
@@ -40,6 +46,10 @@ pub const CONFIG_FILE: &str = "formwell.config.json";
 async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigChange>) {
     let (backend, timeout) = {
         let c = config.borrow();
+        // Before sign-in the token is still locked away: the check waits for it.
+        if c.needs_sign_in() && c.session.is_none() {
+            return;
+        }
         (c.backend.clone(), c.send_timeout_ms)
     };
     let Some(backend) = backend else { return };
@@ -151,18 +161,117 @@ pub fn app() -> Html {
             });
         });
     }
-    let outbox_items = use_mut_ref(Vec::<Outgoing>::new);
-    let outbox_wake = use_mut_ref(Vec::<String>::new);
     let outbox_generation = use_state(|| 0u64);
     let outbox = {
         let generation = outbox_generation.clone();
-        Outbox::new(
-            outbox_items,
-            *outbox_generation,
-            Callback::from(move |_| generation.set(*generation + 1)),
-            outbox_wake,
-        )
+        // `use_mut_ref` keeps one outbox for the page's life; the generation marks changes.
+        let outbox = use_mut_ref(move || {
+            let counter = Rc::new(std::cell::Cell::new(0u64));
+            Outbox::new(Callback::from(move |_| {
+                counter.set(counter.get() + 1);
+                generation.set(counter.get());
+            }))
+        });
+        let outbox = outbox.borrow().with_generation(*outbox_generation);
+        outbox
     };
+    {
+        // Another tab changed the outbox, or the network came back: read it again and send.
+        let outbox = outbox.clone();
+        use_effect_with((), move |_| {
+            let closure = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || outbox.reload());
+            vault::watch_outbox(&closure);
+            closure.forget();
+        });
+    }
+    {
+        let outbox = outbox.clone();
+        let signed_in = config.session.is_some();
+        use_effect_with(
+            (config.backend.clone(), config.send_timeout_ms, signed_in),
+            move |(backend, timeout_ms, _)| {
+                let destination = backend.clone().map(|backend| Destination { backend, timeout_ms: *timeout_ms });
+                outbox.set_destination(destination);
+            },
+        );
+    }
+    // Why the sign-in page shows, when it is not the first sign-in.
+    let sign_in_notice = use_state(|| None::<String>);
+    let signing_out = use_state(|| false);
+    // Forgets the key and everything read with it; the route is read again so that a
+    // form kept as a draft opens where it was after the next sign-in.
+    let sign_out = {
+        let (update, outbox, notice, route, signing_out) =
+            (update_config.clone(), outbox.clone(), sign_in_notice.clone(), route.clone(), signing_out.clone());
+        Callback::from(move |why: String| {
+            outbox.set_session(None);
+            update.emit(Box::new(|c: &mut AppConfig| {
+                c.session = None;
+                if let Some(b) = c.backend.as_mut() {
+                    b.token = None;
+                }
+            }));
+            notice.set(Some(why));
+            signing_out.set(false);
+            route.set(Route::parse(&web::hash()));
+        })
+    };
+    let on_signed_in = {
+        let (update, outbox, cell) = (update_config.clone(), outbox.clone(), config_cell.clone());
+        Callback::from(move |session: Session| {
+            let (update, outbox, cell) = (update.clone(), outbox.clone(), cell.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                // A token given to this page is kept, encrypted, for this member of staff,
+                // and taken out of the address; without one, the kept one is used.
+                let given = cell.borrow().backend.as_ref().and_then(|b| b.token.clone());
+                let token = match given {
+                    Some(token) => {
+                        if session.keep_token(&token).await.is_ok() {
+                            web::replace_hash(&format!(
+                                "{}{}{}",
+                                web::path(),
+                                config::without_token(&web::query()),
+                                web::hash()
+                            ));
+                        }
+                        Some(token)
+                    }
+                    None => session.token().await,
+                };
+                outbox.set_session(Some(session.clone()));
+                update.emit(Box::new(move |c: &mut AppConfig| {
+                    c.session = Some(session);
+                    if let Some(b) = c.backend.as_mut() {
+                        b.token = token;
+                    }
+                }));
+                check_backend(cell, update).await;
+            });
+        })
+    };
+    {
+        // The inactivity lock: untouched for the configured time, the app forgets the key.
+        let sign_out = sign_out.clone();
+        let lock_after_s = config.lock_after_s;
+        use_effect_with((config.session.clone(), lock_after_s), move |(session, lock_after_s)| {
+            let stop = session.as_ref().map(|_| {
+                let minutes = (*lock_after_s).div_ceil(60);
+                let why = if *lock_after_s >= 60 {
+                    format!("Locked after {minutes} minute{} without use.", if minutes == 1 { "" } else { "s" })
+                } else {
+                    format!("Locked after {lock_after_s} seconds without use.")
+                };
+                vault::watch_idle(lock_after_s * 1000, move || {
+                    sign_out.emit(format!("{why} Your drafts are kept: sign in to carry on."))
+                })
+            });
+            move || {
+                if let Some(stop) = stop {
+                    stop()
+                }
+            }
+        });
+    }
     {
         let route = route.clone();
         use_effect_with((), move |_| {
@@ -177,18 +286,28 @@ pub fn app() -> Html {
             web::set_hash(&Route::Opened.hash());
         })
     };
-    let page = match &*route {
-        Route::Home => html! { <Home on_open={on_open.clone()} library={(*library).clone()} /> },
-        Route::Form(id) => match (library.find(id), &*library) {
-            (Some(template), _) => html! { <FormPage key={id.clone()} template={template} /> },
-            (None, LibraryState::Loading) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
-            (None, _) => not_found(&format!("There is no template called \"{id}\".")),
+    let page = match (&*route, &config.session) {
+        _ if config.needs_sign_in() && config.session.is_none() => html! {
+            <SignIn staff={config.staff.clone()} notice={(*sign_in_notice).clone()} on_signed_in={on_signed_in} />
         },
-        Route::Opened => match &*opened {
-            Some(template) => html! { <FormPage key={template.source.clone()} template={template.clone()} /> },
-            None => not_found("No template is open. Choose one from the list, or open a file."),
+        (Route::Draft(id), Some(session)) => {
+            html! { <DraftPage id={id.clone()} library={(*library).clone()} session={session.clone()} /> }
+        }
+        (Route::Draft(_), None) => not_found("Drafts are kept only when this app sends forms to a record system."),
+        (route, _) => match route {
+            Route::Home => html! { <Home on_open={on_open.clone()} library={(*library).clone()} /> },
+            Route::Form(id) => match (library.find(id), &*library) {
+                (Some(template), _) => html! { <FormPage key={id.clone()} template={template} /> },
+                (None, LibraryState::Loading) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
+                (None, _) => not_found(&format!("There is no template called \"{id}\".")),
+            },
+            Route::Opened => match &*opened {
+                Some(template) => html! { <FormPage key={template.source.clone()} template={template.clone()} /> },
+                None => not_found("No template is open. Choose one from the list, or open a file."),
+            },
+            Route::OpenUrl(url) => html! { <home::OpenFromUrl url={url.clone()} on_open={on_open} /> },
+            Route::Draft(_) => html! {},
         },
-        Route::OpenUrl(url) => html! { <home::OpenFromUrl url={url.clone()} on_open={on_open} /> },
     };
     let setting_title = config
         .ruleset()
@@ -203,15 +322,88 @@ pub fn app() -> Html {
     };
     html! {
         <ContextProvider<AppConfig> context={config.clone()}>
-        <ContextProvider<Outbox> context={outbox}>
+        <ContextProvider<Outbox> context={outbox.clone()}>
             <header class="app-header">
                 <a class="app-name" href="#/">{ "Formwell" }</a>
                 <span class="app-setting">{ setting_title }</span>
                 <span class="app-record" id="record-status" role="status">{ record }</span>
+                if let Some(session) = &config.session {
+                    <span class="app-staff">
+                        { format!("Signed in as {}", session.staff) }
+                        <button type="button" class="button secondary" id="lock-now"
+                            onclick={let s = sign_out.clone(); move |_| s.emit("Locked. Your drafts are kept: sign in to carry on.".into())}>
+                            { "Lock" }
+                        </button>
+                        <button type="button" class="button secondary" id="sign-out"
+                            onclick={let s = signing_out.clone(); move |_| s.set(true)}>{ "Sign out" }</button>
+                    </span>
+                }
             </header>
+            <OutboxBar outbox={outbox.clone()} />
+            if let (true, Some(session)) = (*signing_out, &config.session) {
+                <SignOutPanel session={session.clone()} pending={outbox.pending()} on_done={sign_out.clone()}
+                    on_cancel={let s = signing_out.clone(); Callback::from(move |_| s.set(false))} />
+            }
             <main class="page" id="main">{ page }</main>
         </ContextProvider<Outbox>>
         </ContextProvider<AppConfig>>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct SignOutPanelProps {
+    session: Session,
+    pending: usize,
+    on_done: Callback<String>,
+    on_cancel: Callback<()>,
+}
+
+/// Signing out forgets the key; once nothing waits to send, it offers to remove this
+/// person's drafts and PIN from the tablet too.
+#[function_component(SignOutPanel)]
+fn sign_out_panel(props: &SignOutPanelProps) -> Html {
+    let failed = use_state(|| None::<String>);
+    let keep = {
+        let done = props.on_done.clone();
+        Callback::from(move |_| done.emit("Signed out. Your drafts stay on this tablet, encrypted.".into()))
+    };
+    let cancel = {
+        let cancel = props.on_cancel.clone();
+        Callback::from(move |_| cancel.emit(()))
+    };
+    let wipe = {
+        let (session, done, failed) = (props.session.clone(), props.on_done.clone(), failed.clone());
+        Callback::from(move |_| {
+            let (session, done, failed) = (session.clone(), done.clone(), failed.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match session.wipe().await {
+                    Ok(()) => done.emit("Signed out, and your drafts and PIN were removed from this tablet.".into()),
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let waiting = props.pending;
+    html! {
+        <div class="panel sign-out" id="sign-out-panel" role="dialog" aria-labelledby="sign-out-title">
+            <h2 id="sign-out-title">{ "Sign out" }</h2>
+            if waiting > 0 {
+                <p>{ format!("{waiting} form{} still waiting to send. {} kept on this tablet, encrypted, and sent when you next sign in.",
+                    if waiting == 1 { " is" } else { "s are" }, if waiting == 1 { "It is" } else { "They are" }) }</p>
+                <div class="actions">
+                    <button type="button" class="button" onclick={keep}>{ "Sign out" }</button>
+                    <button type="button" class="button secondary" onclick={cancel}>{ "Stay signed in" }</button>
+                </div>
+            } else {
+                <p>{ "Nothing is waiting to send. You can also remove your drafts and your PIN from this tablet." }</p>
+                if let Some(why) = &*failed { <p class="error-message" role="alert">{ why }</p> }
+                <div class="actions">
+                    <button type="button" class="button warning" id="sign-out-wipe" onclick={wipe}>{ "Sign out and remove my data" }</button>
+                    <button type="button" class="button" id="sign-out-keep" onclick={keep}>{ "Sign out, keep my drafts" }</button>
+                    <button type="button" class="button secondary" onclick={cancel}>{ "Stay signed in" }</button>
+                </div>
+            }
+        </div>
     }
 }
 

@@ -35,6 +35,7 @@ pub fn from_library_json(text: &str) -> Result<(Vec<Template>, Vec<String>), Str
         match Questionnaire::from_json(&entry["questionnaire"]) {
             Ok(loaded) => templates.push(Template {
                 source: id.to_owned(),
+                shipped: true,
                 questionnaire: Arc::new(loaded.questionnaire),
                 diagnostics: Rc::new(loaded.diagnostics),
             }),
@@ -49,6 +50,8 @@ pub fn from_library_json(text: &str) -> Result<(Vec<Template>, Vec<String>), Str
 pub struct Template {
     /// Where it came from: a shipped id, a file name or a URL.
     pub source: String,
+    /// One of the app's own templates (which drafts can name and open again offline).
+    pub shipped: bool,
     pub questionnaire: Arc<Questionnaire>,
     pub diagnostics: Rc<Vec<Diagnostic>>,
 }
@@ -65,6 +68,7 @@ impl Template {
         let loaded = Questionnaire::parse(text)?;
         Ok(Template {
             source: source.to_owned(),
+            shipped: false,
             questionnaire: Arc::new(loaded.questionnaire),
             diagnostics: Rc::new(loaded.diagnostics),
         })

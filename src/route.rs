@@ -12,6 +12,8 @@ pub enum Route {
     Opened,
     /// Open a template from a URL, then show it (`#/open?url=...`).
     OpenUrl(String),
+    /// A kept draft, by id.
+    Draft(String),
 }
 
 impl Route {
@@ -20,6 +22,9 @@ impl Route {
         let path = hash.trim_start_matches('#').trim_start_matches('/');
         if let Some(id) = path.strip_prefix("form/") {
             return Route::Form(decode(id));
+        }
+        if let Some(id) = path.strip_prefix("draft/") {
+            return Route::Draft(decode(id));
         }
         if path == "opened" {
             return Route::Opened;
@@ -37,6 +42,7 @@ impl Route {
             Route::Form(id) => format!("#/form/{}", encode(id)),
             Route::Opened => "#/opened".into(),
             Route::OpenUrl(url) => format!("#/open?url={}", encode(url)),
+            Route::Draft(id) => format!("#/draft/{}", encode(id)),
         }
     }
 }
@@ -54,6 +60,7 @@ mod tests {
             Route::Form("family-registration".into()),
             Route::Opened,
             Route::OpenUrl("http://127.0.0.1:8080/corpus/a b.json?x=1&y=é".into()),
+            Route::Draft("draft:0b7c1e9e-5f0a-4d43-9a55-2f4f3c1d9e10".into()),
         ] {
             assert_eq!(Route::parse(&route.hash()), route);
         }

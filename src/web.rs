@@ -60,6 +60,11 @@ pub fn hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
 
+/// The page's path (`/` or the folder a partner serves the app from).
+pub fn path() -> String {
+    web_sys::window().and_then(|w| w.location().pathname().ok()).unwrap_or_default()
+}
+
 /// The page's query string (`?setting=midwifery`).
 pub fn query() -> String {
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
@@ -74,6 +79,28 @@ pub fn now_ms() -> f64 {
 pub fn publish_measure(name: &str, value: f64) {
     if let Some(w) = web_sys::window() {
         let _ = js_sys::Reflect::set(&w, &name.into(), &value.into());
+    }
+}
+
+/// Adds a measurement to a list on `window` (`window[name]`) when a benchmark tool has
+/// asked for them (`window.formwellBench`), so that a day of typing keeps no list.
+pub fn push_measure(name: &str, value: f64) {
+    let asked = |w: &web_sys::Window| js_sys::Reflect::get(w, &"formwellBench".into()).is_ok_and(|v| v.is_truthy());
+    if let Some(w) = web_sys::window().filter(asked) {
+        let list = js_sys::Reflect::get(&w, &name.into()).ok().filter(|l| l.is_object()).unwrap_or_else(|| {
+            let list = js_sys::Array::new().into();
+            let _ = js_sys::Reflect::set(&w, &name.into(), &list);
+            list
+        });
+        js_sys::Array::from(&list).push(&value.into());
+    }
+}
+
+/// Changes the address without going anywhere (no history entry, no hashchange): the
+/// page stays, and a reload comes back to it. `url` may be a hash or a whole address.
+pub fn replace_hash(url: &str) {
+    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(url));
     }
 }
 

@@ -15,7 +15,10 @@ async fn render_items(items: Value) -> String {
 }
 
 async fn render(template: Template) -> String {
-    LocalServerRenderer::<FormPage>::with_props(FormPageProps { template }).hydratable(false).render().await
+    LocalServerRenderer::<FormPage>::with_props(FormPageProps { template, resume: None })
+        .hydratable(false)
+        .render()
+        .await
 }
 
 fn control(code: &str) -> Value {

@@ -7,7 +7,11 @@ import path from 'node:path';
 
 const dir = process.env.TRUNK_STAGING_DIR ?? process.argv[2] ?? 'dist';
 const skip = new Set(['asset-manifest.json', 'sw.js']);
-const files = fs.readdirSync(dir).filter((f) => !skip.has(f) && fs.statSync(path.join(dir, f)).isFile()).sort();
+// Every file, in folders too (wasm-bindgen puts the app's JS modules under snippets/).
+const files = fs.readdirSync(dir, { recursive: true })
+  .map((f) => f.split(path.sep).join('/'))
+  .filter((f) => !skip.has(f) && fs.statSync(path.join(dir, f)).isFile())
+  .sort();
 const hash = crypto.createHash('sha256');
 for (const f of files) hash.update(f).update(fs.readFileSync(path.join(dir, f)));
 const manifest = { version: hash.digest('hex').slice(0, 16), files: ['./', ...files.map((f) => `./${f}`)] };

@@ -11,7 +11,8 @@ import { startServer, launch, newPage, dist, repo } from '../tests/e2e/harness.m
 
 const sizes = { wasm: 0, js: 0, css: 0 };
 const raw = { wasm: 0, js: 0, css: 0 };
-for (const file of fs.readdirSync(dist)) {
+// Every file of the build, the app's JS modules under snippets/ too.
+for (const file of fs.readdirSync(dist, { recursive: true })) {
   const ext = path.extname(file).slice(1);
   if (!(ext in sizes)) continue;
   const data = fs.readFileSync(path.join(dist, file));

@@ -102,6 +102,23 @@ export async function openTemplate(browser, server, id, query = '') {
   return page;
 }
 
+/** Signs in on the app's sign-in page; the first time a name is used on this browser's
+ * storage, the PIN is set (entered twice). Resolves once the sign-in page has gone. */
+export async function signIn(page, { name = 'Sam Patel', pin = '246810' } = {}) {
+  await page.waitForSelector('#staff-name, .app-staff');
+  if (await page.locator('.app-staff').count()) return; // still signed in
+  await page.getByLabel('Your name').fill(name);
+  await page.locator('#staff-pin').fill(pin);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('#staff-pin-again, .app-staff, #sign-in-error');
+  if (await page.locator('#staff-pin-again').count()) {
+    await page.locator('#staff-pin').fill(pin);
+    await page.locator('#staff-pin-again').fill(pin);
+    await page.getByRole('button', { name: 'Set PIN and sign in' }).click();
+  }
+  await page.waitForSelector('.app-staff, #sign-in-error');
+}
+
 /** Confirms the code-impact dialog with a reason. */
 export async function confirmDialog(page, reason) {
   const dialog = page.getByRole('dialog');
@@ -132,7 +149,9 @@ function spawnUntil(command, args, env, prefix) {
  * and counts what was posted. `appOrigin` is where the app is served from.
  */
 export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEND ?? 'medplum') {
-  let target, tokens, stop;
+  // crash: kills the server at once (SIGKILL); restart: starts it again on the same
+  // address and data. Only `formwell`, whose record is a file, survives that.
+  let target, tokens, stop, crash = () => { throw new Error(`${kind} cannot be crashed and restarted`); }, restart = crash;
   if (kind === 'medplum') {
     const token = 'test-token';
     const { child, ready } = spawnUntil(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], { FHIR_TOKEN: token }, 'listening ');
@@ -156,13 +175,20 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
         '--setting', setting, '--origin', appOrigin], { encoding: 'utf8' }).trim();
     }
     tokens.staff = execFileSync(formwell, ['token', 'add', '--data', data, '--name', 'test-staff', '--setting', 'community'], { encoding: 'utf8' }).trim();
-    const { child, ready } = spawnUntil(formwell, ['serve', '--addr', '127.0.0.1:0', '--data', data, '--dist', dist, ...upstream], {}, 'formwell: serving ');
-    target = `${(await ready).split(' ')[0]}/fhir`;
+    const serve = (addr) => spawnUntil(formwell, ['serve', '--addr', addr, '--data', data, '--dist', dist, ...upstream], {}, 'formwell: serving ');
+    let { child, ready } = serve('127.0.0.1:0');
+    const origin = (await ready).split(' ')[0];
+    target = `${origin}/fhir`;
     stop = () => { child.kill(); stopUpstream(); };
+    crash = () => { child.kill('SIGKILL'); };
+    restart = async () => {
+      ({ child, ready } = serve(new URL(origin).host));
+      await ready;
+    };
   } else {
     throw new Error(`FORMWELL_BACKEND is medplum, formwell or gateway, not ${kind}`);
   }
-  const proxy = await startFaultProxy(target);
+  const proxy = await startFaultProxy(target, () => crash());
   const admin = tokens.staff ?? tokens.community;
   const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/fhir+json' };
   const fhir = async (method, p, body) => {
@@ -174,13 +200,15 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
     create: async (resource) => (await fhir('POST', resource.resourceType, resource)).body,
     search: async (query) => ((await fhir('GET', query)).body.entry ?? []).map((e) => e.resource),
     control: proxy.control,
+    restart: () => restart(),
     close: async () => { await proxy.close(); stop(); },
   };
 }
 
 /** A proxy in front of a FHIR base that passes everything through (CORS included), and on
- * request fails the next answers or holds an answer after the server has committed. */
-async function startFaultProxy(target) {
+ * request fails the next answers, holds an answer after the server has committed, or
+ * crashes the server while it has the next POST (`crash`). */
+async function startFaultProxy(target, crashServer) {
   // posts: every POST that reached the server; invalid: those it refused as not valid FHIR.
   const state = { fail: 0, status: 500, hold: 0, posts: 0, invalid: 0 };
   const base = new URL(target);
@@ -193,6 +221,7 @@ async function startFaultProxy(target) {
       const args = body.length ? JSON.parse(body) : {};
       if (url.pathname === '/_control/fail') { state.fail = args.count ?? 1; state.status = args.status ?? 500; }
       if (url.pathname === '/_control/hold') state.hold = args.ms ?? 5000;
+      if (url.pathname === '/_control/crash') state.crash = true;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(state));
       return;
     }
@@ -204,6 +233,17 @@ async function startFaultProxy(target) {
       return;
     }
     const forwarded = { ...req.headers, host: base.host };
+    if (state.crash && req.method === 'POST') {
+      // The whole request reaches the server, which is killed a moment later, mid-write;
+      // the app's connection is cut, as a crashed server's would be.
+      state.crash = false;
+      state.posts += 1;
+      const upstream = http.request({ host: base.hostname, port: base.port, method: 'POST', headers: forwarded,
+        path: base.pathname.replace(/\/$/, '') + (url.pathname === '/' ? '' : url.pathname) + url.search || '/' });
+      upstream.on('error', () => {});
+      upstream.end(body, () => setTimeout(() => { crashServer(); req.socket.destroy(); }, 5));
+      return;
+    }
     const answer = await new Promise((resolve, reject) => {
       const upstream = http.request({
         host: base.hostname, port: base.port, method: req.method, headers: forwarded,
@@ -215,7 +255,7 @@ async function startFaultProxy(target) {
       });
       upstream.on('error', reject);
       upstream.end(body);
-    });
+    }).catch(() => ({ status: 502, headers: { 'content-type': 'text/plain', ...(origin ? { 'access-control-allow-origin': origin } : {}) }, body: Buffer.from('the server is not answering') }));
     if (req.method === 'POST') {
       state.posts += 1;
       if (answer.status === 400 || answer.status === 422) state.invalid += 1;
@@ -235,6 +275,23 @@ async function startFaultProxy(target) {
     control: async (what, args = {}) => (await fetch(`${url}/_control/${what}`, { method: 'POST', body: JSON.stringify(args) })).json(),
     close: () => new Promise((r) => server.close(r)),
   };
+}
+
+/** Fills the family registration form (the first half, or all of it). */
+export async function fillFamily(page, { half = false } = {}) {
+  await page.getByRole('textbox', { name: 'First name', exact: true }).fill('Amina');
+  await page.getByRole('textbox', { name: 'Last name', exact: true }).fill('Begum');
+  await page.getByLabel('Postcode').fill('E1 6AN');
+  if (half) return;
+  await fillFamilyRest(page);
+}
+
+/** The second half of the family registration form. */
+export async function fillFamilyRest(page) {
+  await page.getByLabel("Child's first name").fill('Rafi');
+  await page.getByLabel("Child's date of birth").fill('2024-05-01');
+  await option(page, 'Do you agree to share what the centre records with your GP practice and health visiting team?', 'Yes').check();
+  await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
 }
 
 /** Fills the harmful example (pregnant, a due date, a child protection plan) and submits. */

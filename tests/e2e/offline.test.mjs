@@ -17,7 +17,7 @@ after(async () => { await browser?.close(); });
 /** A copy of the build, so a test can publish a "new version" of it. */
 function copyOfBuild() {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'formwell-build-'));
-  for (const f of fs.readdirSync(dist)) fs.copyFileSync(path.join(dist, f), path.join(root, f));
+  fs.cpSync(dist, root, { recursive: true });
   return root;
 }
 

@@ -5,7 +5,7 @@
 // message; and every Bundle validated as R4 by the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice } from './harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice, signIn, fillFamily } from './harness.mjs';
 
 let server, fhir, browser;
 before(async () => { server = await startServer(); fhir = await startBackend(server.url); browser = await launch(); });
@@ -21,19 +21,10 @@ async function openFor(id, extra = '') {
     `&practitioner=Practitioner/${practitioner.id}&staff=Sam%20Patel${extra}`;
   const page = await newPage(browser);
   await page.goto(`${server.url}/${query}#/form/${id}`);
+  await signIn(page);
   await page.waitForSelector('.impact:not(.loading)');
   await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
   return { page, patient: `Patient/${patient.id}`, practitioner: `Practitioner/${practitioner.id}` };
-}
-
-async function fillFamily(page) {
-  await page.getByRole('textbox', { name: 'First name', exact: true }).fill('Amina');
-  await page.getByRole('textbox', { name: 'Last name', exact: true }).fill('Begum');
-  await page.getByLabel('Postcode').fill('E1 6AN');
-  await page.getByLabel("Child's first name").fill('Rafi');
-  await page.getByLabel("Child's date of birth").fill('2024-05-01');
-  await option(page, 'Do you agree to share what the centre records with your GP practice and health visiting team?', 'Yes').check();
-  await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
 }
 
 async function fillHarmfulAndConfirm(page) {
@@ -115,7 +106,8 @@ test('500 then 200: tried again until taken, one copy', async () => {
   await page.getByRole('button', { name: 'Check and submit' }).click();
   await page.waitForSelector('.send-status.waiting');
   assert.match(await page.locator('#send-status').textContent(), /answered 500/);
-  await page.getByRole('button', { name: 'Send now' }).click();
+  assert.match(await page.locator('#outbox').textContent(), /1 form waiting to send.*Last error: the record system answered 500/);
+  await page.locator('#send-status').getByRole('button', { name: 'Send now' }).click();
   await sent(page);
   assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
   assert.equal((await fhir.search(`Consent?patient=${patient}`)).length, 1);
@@ -134,8 +126,11 @@ test('a refused submission shows the reason in plain words and stays saved', asy
   assert.match(await page.locator('#bundle-json').textContent(), /" attended"/, 'the Bundle is still there to fix and resend');
   assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 0, 'nothing partial was stored');
   await page.goto(page.url().replace(/#.*$/, '#/'));
-  await page.waitForSelector('#outbox-count');
-  assert.match(await page.locator('#outbox-count').textContent(), /1 form not yet taken/);
+  await page.reload();
+  await signIn(page);
+  await page.waitForSelector('#outbox-list .outgoing');
+  assert.match(await page.locator('#outbox-refused').textContent(), /1 form refused/);
+  assert.match(await page.locator('#outbox-list').textContent(), /refused: invalid code format/i, 'kept, after a reload, with its reason');
 });
 
 async function changeAddressToTemporary(page) {
@@ -171,6 +166,7 @@ test('a temporary address is added to the person\'s record beside the permanent 
 test('a wrong token is reported, not hidden', async () => {
   const page = await newPage(browser);
   await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=wrong#/`);
+  await signIn(page);
   await page.waitForFunction(() => /not reachable/.test(document.querySelector('#record-status')?.textContent ?? ''));
   assert.match(await page.locator('#record-status').textContent(), /401/);
 });

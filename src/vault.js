@@ -1,0 +1,194 @@
+// What the app keeps on a shared tablet: drafts and the outbox in IndexedDB, every record
+// encrypted with AES-GCM under a key derived from the staff member's PIN (PBKDF2-SHA256).
+// The key is made non-extractable and handed to the app, which holds it in memory only;
+// this module keeps no key. In the clear are only what finds a record (whose it is, and
+// whether it is a draft or a queued submission) and each member of staff's salt.
+//
+// This is a module of its own, not web-sys calls from Rust, because IndexedDB's event API
+// and WebCrypto's dictionaries cost several times more wasm glue than these few functions.
+
+const DB_NAME = 'formwell';
+// OWASP Password Storage Cheat Sheet: PBKDF2-HMAC-SHA256 with 600,000 iterations.
+export const ITERATIONS = 600000;
+// Encrypted with each member of staff's key, so a wrong PIN shows as a failed decryption.
+const CHECK = 'formwell-pin-check';
+
+let opening;
+function db() {
+  opening ??= new Promise((resolve, reject) => {
+    const request = indexedDB.open(DB_NAME, 1);
+    request.onupgradeneeded = () => {
+      const d = request.result;
+      d.createObjectStore('staff', { keyPath: 'staff' });
+      d.createObjectStore('records', { keyPath: 'id' }).createIndex('owner', ['staff', 'kind']);
+    };
+    request.onsuccess = () => {
+      // Another tab upgrading the database: close ours so it can, and open again on next use.
+      request.result.onversionchange = () => { request.result.close(); opening = undefined; };
+      resolve(request.result);
+    };
+    request.onerror = () => { opening = undefined; reject(request.error); };
+  });
+  return opening;
+}
+
+/** Runs `work(stores)` in one transaction; resolves with its result once it is committed. */
+async function inTransaction(names, mode, work) {
+  const tx = (await db()).transaction(names, mode, { durability: 'strict' });
+  const stores = names.map((n) => tx.objectStore(n));
+  let value;
+  const committed = new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve(value);
+    tx.onabort = tx.onerror = () => {
+      // The browser weighs the quota when a connection opens: after "full", the next
+      // change opens a new one, so room made since (by this app or any other) is seen.
+      if (tx.error?.name === 'QuotaExceededError') tx.db.close(), opening = undefined;
+      reject(tx.error ?? new Error('the tablet storage refused the change'));
+    };
+  });
+  value = await work(...stores);
+  return committed;
+}
+
+const asPromise = (request) => new Promise((resolve, reject) => {
+  request.onsuccess = () => resolve(request.result);
+  request.onerror = () => reject(request.error);
+});
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+async function derive(pin, salt, iterations) {
+  const material = await crypto.subtle.importKey('raw', encoder.encode(pin), 'PBKDF2', false, ['deriveKey']);
+  return crypto.subtle.deriveKey({ name: 'PBKDF2', hash: 'SHA-256', salt, iterations }, material,
+    { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+}
+
+async function seal(key, text) {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, encoder.encode(text)) };
+}
+
+async function unseal(key, sealed) {
+  try {
+    return decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv }, key, sealed.data));
+  } catch {
+    const error = new Error('That PIN does not open this tablet\'s records for this name.');
+    error.name = 'WrongPin';
+    throw error;
+  }
+}
+
+/** Whether this member of staff has set a PIN on this tablet. */
+export async function staffKnown(staff) {
+  return (await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)))) !== undefined;
+}
+
+/** A new member of staff on this tablet: a salt of their own, and their key. */
+export async function enrol(staff, pin) {
+  const salt = crypto.getRandomValues(new Uint8Array(16));
+  const key = await derive(pin, salt, ITERATIONS);
+  const check = await seal(key, CHECK);
+  await inTransaction(['staff'], 'readwrite', (s) => s.add({ staff, salt, iterations: ITERATIONS, check }));
+  return key;
+}
+
+/** The key from a member of staff's PIN; a wrong PIN is an error named WrongPin. */
+export async function unlock(staff, pin) {
+  const entry = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)));
+  if (!entry) throw new Error(`No one called ${staff} has set a PIN on this tablet.`);
+  const key = await derive(pin, entry.salt, entry.iterations);
+  if ((await unseal(key, entry.check)) !== CHECK) throw new Error('This tablet\'s PIN record is damaged.');
+  return key;
+}
+
+/** Keeps a record (a draft, a queued submission), encrypted, replacing one with its id. */
+export async function put(key, staff, kind, id, text) {
+  // The main thread's share of a save (encoding, starting the encryption, copying into the
+  // store) is measured for tools/bench-offline.mjs when it asks.
+  let started = performance.now();
+  const sealing = seal(key, text);
+  let spent = performance.now() - started;
+  const sealed = await sealing;
+  await inTransaction(['records'], 'readwrite', (r) => {
+    started = performance.now();
+    r.put({ id, staff, kind, ...sealed });
+    spent += performance.now() - started;
+  });
+  if (window.formwellBench) {
+    (window.formwellStoreMs ??= []).push(spent);
+    window.formwellStoreBytes = sealed.data.byteLength;
+  }
+}
+
+/** Queues a submission and removes the draft it came from, together or not at all. */
+export async function queue(key, staff, id, text, draftId) {
+  const sealed = await seal(key, text);
+  await inTransaction(['records'], 'readwrite', (r) => {
+    r.put({ id, staff, kind: 'outbox', ...sealed });
+    if (draftId) r.delete(draftId);
+  });
+}
+
+/** Every record of a kind that belongs to this member of staff, decrypted: [[id, text]]. */
+export async function list(key, staff, kind) {
+  const rows = await inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').getAll([staff, kind])));
+  return Promise.all(rows.map(async (row) => [row.id, await unseal(key, row)]));
+}
+
+/** One record, decrypted, or undefined when it is gone (settled in another tab). */
+export async function read(key, id) {
+  const row = await inTransaction(['records'], 'readonly', (r) => asPromise(r.get(id)));
+  return row && unseal(key, row);
+}
+
+export async function remove(id) {
+  await inTransaction(['records'], 'readwrite', (r) => { r.delete(id); });
+}
+
+/** How many records of a kind a member of staff has (readable without their key). */
+export async function count(staff, kind) {
+  return inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').count([staff, kind])));
+}
+
+/** Removes everything this member of staff keeps on the tablet, their PIN record too. */
+export async function wipe(staff) {
+  await inTransaction(['staff', 'records'], 'readwrite', async (s, r) => {
+    s.delete(staff);
+    const ids = await asPromise(r.getAllKeys());
+    const rows = await Promise.all(ids.map((id) => asPromise(r.get(id))));
+    for (const row of rows) if (row.staff === staff) r.delete(row.id);
+  });
+}
+
+/** Waits for an exclusive lock shared by every tab of this app; resolves with its release. */
+export function acquire(name) {
+  return new Promise((granted) => navigator.locks.request(name, () => new Promise((release) => granted(release))));
+}
+
+let channel;
+/** Calls `onChange` when another tab changes the outbox. */
+export function watchOutbox(onChange) {
+  channel ??= new BroadcastChannel('formwell-outbox');
+  channel.onmessage = () => onChange();
+  window.addEventListener('online', () => onChange());
+}
+
+/** Tells other tabs that the outbox changed. */
+export function announce() {
+  channel?.postMessage('changed');
+}
+
+/** Calls `onIdle` once no one has touched the page for `ms`; returns a function that stops watching. */
+export function watchIdle(ms, onIdle) {
+  let last = Date.now();
+  const touched = () => { last = Date.now(); };
+  const events = ['pointerdown', 'keydown', 'input', 'scroll'];
+  for (const e of events) document.addEventListener(e, touched, { capture: true, passive: true });
+  const timer = setInterval(() => { if (Date.now() - last >= ms) { stop(); onIdle(); } }, Math.min(ms, 1000));
+  const stop = () => {
+    clearInterval(timer);
+    for (const e of events) document.removeEventListener(e, touched, { capture: true });
+  };
+  return stop;
+}

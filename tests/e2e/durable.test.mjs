@@ -1,0 +1,345 @@
+// Nothing lost, nothing twice: the fault tests of the offline-first app on a shared tablet.
+// Each drives Debian's chromium (network conditions and storage quota through the DevTools
+// protocol) and ends by counting what the FHIR server holds for the person and what the
+// tablet still keeps (read straight from IndexedDB). The server is the independent one
+// (tests/fhir-server, Medplum's router, in memory), except where it is killed and
+// restarted: that needs a record that outlives the process, so it is `formwell serve` on
+// SQLite.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startBackend, launch, tick, signIn, fillFamily, fillFamilyRest } from './harness.mjs';
+
+let server, fhir, own, browser;
+before(async () => {
+  server = await startServer();
+  fhir = await startBackend(server.url, 'medplum');
+  own = await startBackend(server.url, 'formwell');
+  browser = await launch();
+});
+after(async () => { await browser?.close(); await server?.close(); await fhir?.close(); await own?.close(); });
+
+/** A new person on the backend. */
+async function newPerson(backend = fhir) {
+  const patient = await backend.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }] });
+  return `Patient/${patient.id}`;
+}
+
+/** The app's address for a person, on a backend, with more settings. */
+function appUrl(patient, { backend = fhir, extra = '', hash = '#/form/family-registration' } = {}) {
+  return `${server.url}/?fhir=${encodeURIComponent(backend.url)}&token=${backend.tokenFor('community')}` +
+    `&patient=${patient}&staff=Sam%20Patel${extra}${hash}`;
+}
+
+/** A page in a context (a tablet's browser profile: its storage survives closed tabs). */
+async function open(context, url, pin) {
+  const page = await context.newPage();
+  page.consoleErrors = [];
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  await page.goto(url);
+  await signIn(page, pin ? { pin } : undefined);
+  return page;
+}
+
+/** How many records of a kind (draft, outbox) the tablet keeps, read from IndexedDB. */
+async function kept(page, kind) {
+  return page.evaluate((kind) => new Promise((resolve, reject) => {
+    const request = indexedDB.open('formwell');
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const all = request.result.transaction('records').objectStore('records').getAll();
+      all.onsuccess = () => { resolve(all.result.filter((r) => r.kind === kind).length); request.result.close(); };
+    };
+  }), kind);
+}
+
+/** Waits until the tablet keeps `n` records of a kind. */
+async function untilKept(page, kind, n) {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await kept(page, kind)) === n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await kept(page, kind), n, `${kind} records`);
+}
+
+/** QuestionnaireResponses the server holds for the person. */
+async function onServer(patient, backend = fhir) {
+  return (await backend.search(`QuestionnaireResponse?subject=${patient}`)).length;
+}
+
+/** The healthy eating session record, all of its required answers. */
+async function fillHealthyEating(page) {
+  await page.getByLabel('Session number').fill('1');
+  await page.getByLabel('Session date').fill('2026-11-26');
+  await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('3');
+  await page.getByLabel(/Confidence cooking a meal from scratch/).fill('5');
+  await tick(page);
+}
+
+const sent = (page) => page.waitForSelector('.send-status.sent', { timeout: 30000 });
+const submit = (page) => page.getByRole('button', { name: 'Check and submit' }).click();
+
+/** The end of every fault test: one copy on the server, nothing left waiting or as a draft. */
+async function exactlyOnce(page, patient, backend = fhir) {
+  assert.equal(await onServer(patient, backend), 1, 'one copy on the server');
+  await untilKept(page, 'outbox', 0);
+  assert.equal(await kept(page, 'draft'), 0, 'the draft went when the form was queued');
+}
+
+async function offline(page, value) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: value, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  return cdp;
+}
+
+test('reload mid-form: the draft opens again where it was, after the PIN', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  assert.match(page.url(), /#\/draft\/draft/, 'the draft has an address of its own');
+  assert.doesNotMatch(page.url(), /token=/, 'the token left the address once it was kept');
+  await page.reload();
+  await signIn(page);
+  await page.waitForSelector('form.questionnaire');
+  assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina');
+  assert.equal(await page.getByLabel('Postcode').inputValue(), 'E1 6AN');
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await fillFamilyRest(page);
+  await submit(page);
+  await sent(page);
+  await exactlyOnce(page, patient);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+test('close the tab and reopen: the draft is listed to resume, and one can be discarded', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  let page = await open(context, appUrl(patient));
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  // A second, abandoned form.
+  await page.goto(appUrl(patient, { hash: '#/form/healthy-eating-session' }).replace(/token=[^&]*&/, ''));
+  await signIn(page);
+  await page.waitForSelector('form.questionnaire');
+  await fillHealthyEating(page);
+  await untilKept(page, 'draft', 2);
+  await page.close();
+
+  page = await open(context, appUrl(patient, { hash: '#/' }).replace(/token=[^&]*&/, ''));
+  await page.waitForSelector('#drafts .draft');
+  assert.equal(await page.locator('#drafts .draft').count(), 2);
+  await page.getByRole('button', { name: /Discard Healthy eating/ }).click();
+  await page.getByRole('button', { name: 'Discard', exact: true }).click();
+  await untilKept(page, 'draft', 1);
+  await page.waitForFunction(() => document.querySelectorAll('#drafts .draft').length === 1);
+  await page.getByRole('link', { name: /Resume Family registration/ }).click();
+  await page.waitForSelector('form.questionnaire');
+  assert.equal(await page.getByRole('textbox', { name: 'Last name', exact: true }).inputValue(), 'Begum');
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await fillFamilyRest(page);
+  await submit(page);
+  await sent(page);
+  await exactlyOnce(page, patient);
+  await context.close();
+});
+
+test('submitted offline, sent when the network comes back', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  const cdp = await offline(page, true);
+  await fillFamily(page);
+  await submit(page);
+  await page.waitForSelector('.send-status.waiting');
+  assert.match(await page.locator('#outbox').textContent(), /1 form waiting to send/);
+  assert.equal(await kept(page, 'outbox'), 1, 'kept on the tablet while offline');
+  assert.equal(await onServer(patient), 0);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  // No "send now": coming back online is enough.
+  await sent(page);
+  await exactlyOnce(page, patient);
+  await context.close();
+});
+
+test('the server answers 500, then 200: tried again with backoff, one copy', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await fhir.control('fail', { count: 2, status: 500 });
+  await fillFamily(page);
+  await submit(page);
+  await sent(page);
+  await exactlyOnce(page, patient);
+  await context.close();
+});
+
+test('the server is killed mid-transaction and restarted: sent again, one copy', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson(own);
+  const page = await open(context, appUrl(patient, { backend: own }));
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await own.control('crash');
+  await fillFamily(page);
+  await submit(page);
+  await page.waitForSelector('.send-status.waiting');
+  assert.equal(await kept(page, 'outbox'), 1);
+  await own.restart();
+  await page.locator('#outbox').getByRole('button', { name: 'Send now' }).click();
+  await sent(page);
+  await exactlyOnce(page, patient, own);
+  await context.close();
+});
+
+test('the request times out but the server committed: found, not sent again', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient, { extra: '&sendTimeoutMs=1000' }));
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  const before = await fhir.control('stats');
+  await fhir.control('hold', { ms: 2500 });
+  await fillFamily(page);
+  await submit(page);
+  await sent(page);
+  assert.equal((await fhir.control('stats')).posts - before.posts, 1, 'one POST');
+  await exactlyOnce(page, patient);
+  await context.close();
+});
+
+test('the same outbox in two tabs: each submission reaches the server once', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const first = await open(context, appUrl(patient));
+  const second = await open(context, appUrl(patient, { hash: '#/form/healthy-eating-session' }));
+  for (const page of [first, second]) {
+    await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  }
+  // The record system is down while both tabs queue a form.
+  await fhir.control('fail', { count: 1000, status: 503 });
+  await fillFamily(first);
+  await submit(first);
+  await first.waitForSelector('.send-status.waiting');
+  await fillHealthyEating(second);
+  await submit(second);
+  await second.waitForSelector('.send-status.waiting');
+  // Each tab now knows both.
+  for (const page of [first, second]) {
+    await page.waitForFunction(() => /2 forms waiting to send/.test(document.querySelector('#outbox')?.textContent ?? ''));
+  }
+  await fhir.control('fail', { count: 0 });
+  const before = await fhir.control('stats');
+  // "Send now" in both at once (where a tab's timer has not already started sending).
+  await Promise.all([first, second].map((p) => p.evaluate(() => document.querySelector('#outbox button')?.click())));
+  for (const page of [first, second]) {
+    await page.waitForFunction(() => !document.querySelector('#outbox'), null, { timeout: 30000 });
+  }
+  assert.equal((await fhir.control('stats')).posts - before.posts, 2, 'two POSTs, one for each submission');
+  assert.equal(await onServer(patient), 2, 'one copy of each of the two forms');
+  await untilKept(first, 'outbox', 0);
+  await context.close();
+});
+
+test('storage full: a clear message, nothing sent half-kept, and nothing lost once there is room', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  const cdp = await page.context().newCDPSession(page);
+  // A quota smaller than what is already used: every write fails, as on a full tablet.
+  // Chromium re-reads the quota of a database it has already written to only every half
+  // minute or so, hence the wait.
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 1 });
+  await new Promise((r) => setTimeout(r, 31000));
+  await fillFamily(page);
+  await page.waitForSelector('#autosave-status');
+  assert.match(await page.locator('#autosave-status').textContent(), /Not kept on this tablet: this tablet's storage is full/);
+  await submit(page);
+  await page.waitForSelector('#queue-error');
+  assert.match(await page.locator('#queue-error').textContent(), /storage is full.*Nothing was sent, and the form is still here/);
+  assert.equal(await onServer(patient), 0, 'nothing sent that the tablet could not keep');
+  assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina', 'the answers are still on the page');
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url });
+  // Submitting again once there is room (which the browser may take a while to see).
+  for (let i = 0; i < 60 && !(await page.locator('.send-status').count()); i += 1) {
+    await submit(page);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await sent(page);
+  await exactlyOnce(page, patient);
+  await context.close();
+});
+
+test('a wrong PIN cannot read drafts; what is kept is not readable without the right one', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await page.waitForSelector('#staff-pin');
+  assert.equal(await page.locator('form.questionnaire').count(), 0, 'the form is gone from the screen');
+  await page.locator('#staff-pin').fill('135790');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForSelector('#sign-in-error');
+  assert.match(await page.locator('#sign-in-error').textContent(), /That PIN is not right for Sam Patel/);
+  assert.equal(await page.locator('#drafts').count(), 0);
+  // What the tablet keeps: ciphertext, no answer and no token in it; nothing in localStorage.
+  const stored = await page.evaluate(() => new Promise((resolve) => {
+    const request = indexedDB.open('formwell');
+    request.onsuccess = () => {
+      const all = request.result.transaction('records').objectStore('records').getAll();
+      all.onsuccess = () => resolve(all.result.map((r) => new TextDecoder('latin1').decode(r.data)).join('\n'));
+    };
+  }));
+  assert.ok(stored.length > 0);
+  for (const plain of ['Amina', 'Begum', 'E1 6AN', fhir.tokenFor('community')]) assert.ok(!stored.includes(plain), `${plain} is not readable`);
+  assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0, 'nothing in localStorage');
+  assert.equal(await onServer(patient), 0);
+  await signIn(page);
+  await page.waitForSelector('form.questionnaire');
+  assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina', 'the right PIN opens it');
+  assert.equal(await kept(page, 'draft'), 1);
+  await context.close();
+});
+
+test('the inactivity lock forgets the key and the form; the PIN brings the draft back', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient, { extra: '&lockAfterSeconds=2' }));
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  await page.waitForSelector('#sign-in-notice', { timeout: 10000 });
+  assert.match(await page.locator('#sign-in-notice').textContent(), /Locked after 2 seconds without use/);
+  assert.equal(await page.getByText('Amina').count(), 0);
+  assert.equal(await page.locator('form.questionnaire').count(), 0);
+  await signIn(page);
+  await page.waitForSelector('form.questionnaire');
+  assert.equal(await page.getByLabel('Postcode').inputValue(), 'E1 6AN');
+  await context.close();
+});
+
+test('signing out once nothing waits offers to remove the drafts and the PIN from the tablet', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient, { hash: '#/form/healthy-eating-session' }));
+  await fillHealthyEating(page);
+  await untilKept(page, 'draft', 1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out and remove my data' }).click();
+  await page.waitForSelector('#staff-pin');
+  assert.equal(await kept(page, 'draft'), 0);
+  const staff = await page.evaluate(() => new Promise((resolve) => {
+    const request = indexedDB.open('formwell');
+    request.onsuccess = () => {
+      const all = request.result.transaction('staff').objectStore('staff').count();
+      all.onsuccess = () => resolve(all.result);
+    };
+  }));
+  assert.equal(staff, 0, 'the PIN record is gone too');
+  assert.equal(await onServer(patient), 0);
+  await context.close();
+});

@@ -92,7 +92,7 @@ pub fn push_measure(name: &str, value: f64) {
             let _ = js_sys::Reflect::set(&w, &name.into(), &list);
             list
         });
-        js_sys::Array::from(&list).push(&value.into());
+        list.unchecked_into::<js_sys::Array>().push(&value.into());
     }
 }
 

@@ -105,7 +105,7 @@ impl Outgoing {
             bundle: text("bundle")?,
             state,
             response_token: text("responseToken")?,
-            demographics: serde_json::from_value(json["demographics"].clone()).ok(),
+            demographics: DemographicChanges::from_json(&json["demographics"]),
             patient: text("patient"),
             today: text("today").unwrap_or_default(),
         })

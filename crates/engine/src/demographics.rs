@@ -5,7 +5,7 @@
 //! the current home address and starts the new one. The patch first tests the record's
 //! version, so it never overwrites a change someone else made in between.
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::answer::AnswerValue;
@@ -14,8 +14,7 @@ use crate::impact::{DemographicChange, RecordedDecision};
 
 /// What a form changes in the person's demographics. It is kept with a queued submission
 /// (the patch is made when it is sent), so it reads back exactly as it was written.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct DemographicChanges {
     pub address_lines: Vec<String>,
     pub city: Option<String>,
@@ -29,13 +28,39 @@ pub struct DemographicChanges {
     /// Temporary (until a date) or permanent, as the guard recorded it; permanent when
     /// nobody said otherwise. Left out when permanent, so that "temporary with no end"
     /// (`null`) reads back as itself.
-    #[serde(skip_serializing_if = "Option::is_none", deserialize_with = "present")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub temporary_until: Option<Option<String>>,
 }
 
-/// A field that is there, even as `null`, is `Some`.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
+impl DemographicChanges {
+    /// Reads what `serde_json::to_value` wrote. (By hand, not a derived deserialiser: this
+    /// runs in the browser, where serde's generated code costs kilobytes of wasm.)
+    pub fn from_json(json: &Value) -> Option<DemographicChanges> {
+        let object = json.as_object()?;
+        let text = |key: &str| object.get(key).and_then(Value::as_str).map(str::to_owned);
+        let texts = |key: &str| -> Vec<String> {
+            object
+                .get(key)
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        };
+        Some(DemographicChanges {
+            address_lines: texts("address_lines"),
+            city: text("city"),
+            district: text("district"),
+            postal_code: text("postal_code"),
+            country: text("country"),
+            telecom: texts("telecom"),
+            given: texts("given"),
+            family: text("family"),
+            // There, even as null ("temporary, no end"), is Some.
+            temporary_until: object.get("temporary_until").map(|v| v.as_str().map(str::to_owned)),
+        })
+    }
 }
 
 impl DemographicChanges {

@@ -56,7 +56,7 @@ pub struct FormPageProps {
 #[derive(Debug, Clone, PartialEq)]
 enum Kept {
     NotYet,
-    Kept,
+    Yes,
     Failed(String),
 }
 
@@ -89,7 +89,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
         })
     };
     let autosave = use_state(|| Rc::new(Autosave::default()));
-    let kept = use_state_eq(|| if props.resume.is_some() { Kept::Kept } else { Kept::NotYet });
+    let kept = use_state_eq(|| if props.resume.is_some() { Kept::Yes } else { Kept::NotYet });
     let keep = {
         let (state, draft_id, template, config, kept) =
             (state.clone(), draft_id.clone(), props.template.source.clone(), config.clone(), kept.clone());
@@ -102,7 +102,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 if crate::web::hash() != hash {
                     crate::web::replace_hash(&hash);
                 }
-                kept.set(Kept::Kept);
+                kept.set(Kept::Yes);
             }
             Err(e) => kept.set(Kept::Failed(e.to_string())),
         });

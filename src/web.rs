@@ -213,6 +213,16 @@ pub async fn sleep(ms: u32) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// A JavaScript regular expression (Unicode mode), or why the pattern is not one.
+pub fn regex(pattern: &str) -> Result<js_sys::RegExp, String> {
+    // Through Reflect, so a malformed pattern is an error here rather than a trap.
+    let constructor = js_sys::Reflect::get(&js_sys::global(), &"RegExp".into()).map_err(describe)?;
+    let args = js_sys::Array::of2(&pattern.into(), &"u".into());
+    js_sys::Reflect::construct(constructor.unchecked_ref::<js_sys::Function>(), &args)
+        .map(JsCast::unchecked_into)
+        .map_err(describe)
+}
+
 /// A random (v4) UUID from the browser's cryptographic generator.
 pub fn random_uuid() -> String {
     web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()

@@ -115,3 +115,18 @@ test('tablet first: no horizontal scrolling at 320px, touch targets at least 44p
     await page.close();
   }
 });
+
+test('a pattern (the regex extension) is checked in the browser against the whole answer', async () => {
+  // The app lends the engine the browser's RegExp: this is the path tablets run.
+  const page = await open('family-registration');
+  const postcode = page.getByLabel('Postcode');
+  await postcode.fill('E1 6AN extra');
+  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await tick(page);
+  const summary = await page.locator('#error-summary').textContent();
+  assert.match(summary, /Postcode: Enter it in the format/, 'a match of only part of the answer is no match');
+  await postcode.fill('E1 6AN');
+  await tick(page);
+  assert.doesNotMatch(await page.locator('#error-summary').textContent(), /Postcode/);
+  assert.deepEqual(page.consoleErrors, []);
+});

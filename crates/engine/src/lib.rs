@@ -23,6 +23,7 @@ pub mod form;
 pub mod impact;
 pub mod input;
 pub mod load;
+pub mod pattern;
 pub mod questionnaire;
 pub mod response;
 pub mod ruleset;
@@ -40,6 +41,7 @@ pub use extract::{Idempotency, Submission};
 pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
 pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
 pub use load::Loaded;
+pub use pattern::{lend_regex, HostRegex};
 pub use questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Questionnaire,
 };

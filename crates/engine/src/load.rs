@@ -572,11 +572,13 @@ impl Loader {
                 extension::MAX_OCCURS => item.constraints.max_occurs = self.ext_count(ext, &epath),
                 extension::REGEX => {
                     let source = ext.get("valueString").and_then(Value::as_str).unwrap_or_default().to_owned();
-                    match regex_lite::Regex::new(&source) {
-                        Ok(regex) if !source.is_empty() => item.constraints.regex = Some(Pattern { source, regex }),
-                        _ => self.d.warn(
+                    match Pattern::new(&source) {
+                        Ok(pattern) => item.constraints.regex = Some(pattern),
+                        Err(why) => self.d.warn(
                             &epath,
-                            format!("the regex \"{source}\" cannot be compiled; answers are not checked against it"),
+                            format!(
+                                "the regex \"{source}\" cannot be compiled ({why}); answers are not checked against it"
+                            ),
                         ),
                     }
                 }

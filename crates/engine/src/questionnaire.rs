@@ -221,25 +221,7 @@ pub struct AnswerOption {
     pub initial_selected: bool,
 }
 
-/// A compiled `regex` extension. Compared by its source text.
-#[derive(Debug, Clone)]
-pub struct Pattern {
-    pub source: String,
-    pub(crate) regex: regex_lite::Regex,
-}
-
-impl PartialEq for Pattern {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl Pattern {
-    /// Whether the whole text matches, as the FHIR `regex` extension means it.
-    pub fn is_match(&self, text: &str) -> bool {
-        self.regex.find(text).is_some_and(|m| m.start() == 0 && m.end() == text.len())
-    }
-}
+pub use crate::pattern::Pattern;
 
 /// The limits an answer must keep.
 #[derive(Debug, Clone, PartialEq, Default)]

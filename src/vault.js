@@ -4,12 +4,15 @@
 // this module keeps no key. In the clear are only what finds a record (whose it is, and
 // whether it is a draft or a queued submission) and each member of staff's salt.
 //
-// This is a module of its own, not web-sys calls from Rust, because IndexedDB's event API
+// This is a script of its own, not web-sys calls from Rust, because IndexedDB's event API
 // and WebCrypto's dictionaries cost several times more wasm glue than these few functions.
+// A classic script (window.formwellVault), not an ES module, so that Trunk minifies it and
+// the wasm-bindgen glue alike.
+window.formwellVault = (() => {
 
 const DB_NAME = 'formwell';
 // OWASP Password Storage Cheat Sheet: PBKDF2-HMAC-SHA256 with 600,000 iterations.
-export const ITERATIONS = 600000;
+const ITERATIONS = 600000;
 // Encrypted with each member of staff's key, so a wrong PIN shows as a failed decryption.
 const CHECK = 'formwell-pin-check';
 
@@ -73,19 +76,19 @@ async function unseal(key, sealed) {
   try {
     return decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv }, key, sealed.data));
   } catch {
-    const error = new Error('That PIN does not open this tablet\'s records for this name.');
+    const error = new Error("That PIN does not open this tablet's records for this name.");
     error.name = 'WrongPin';
     throw error;
   }
 }
 
 /** Whether this member of staff has set a PIN on this tablet. */
-export async function staffKnown(staff) {
+async function staffKnown(staff) {
   return (await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)))) !== undefined;
 }
 
 /** A new member of staff on this tablet: a salt of their own, and their key. */
-export async function enrol(staff, pin) {
+async function enrol(staff, pin) {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const key = await derive(pin, salt, ITERATIONS);
   const check = await seal(key, CHECK);
@@ -94,16 +97,16 @@ export async function enrol(staff, pin) {
 }
 
 /** The key from a member of staff's PIN; a wrong PIN is an error named WrongPin. */
-export async function unlock(staff, pin) {
+async function unlock(staff, pin) {
   const entry = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)));
   if (!entry) throw new Error(`No one called ${staff} has set a PIN on this tablet.`);
   const key = await derive(pin, entry.salt, entry.iterations);
-  if ((await unseal(key, entry.check)) !== CHECK) throw new Error('This tablet\'s PIN record is damaged.');
+  if ((await unseal(key, entry.check)) !== CHECK) throw new Error("This tablet's PIN record is damaged.");
   return key;
 }
 
 /** Keeps a record (a draft, a queued submission), encrypted, replacing one with its id. */
-export async function put(key, staff, kind, id, text) {
+async function put(key, staff, kind, id, text) {
   // The main thread's share of a save (encoding, starting the encryption, copying into the
   // store) is measured for tools/bench-offline.mjs when it asks.
   let started = performance.now();
@@ -122,7 +125,7 @@ export async function put(key, staff, kind, id, text) {
 }
 
 /** Queues a submission and removes the draft it came from, together or not at all. */
-export async function queue(key, staff, id, text, draftId) {
+async function queue(key, staff, id, text, draftId) {
   const sealed = await seal(key, text);
   await inTransaction(['records'], 'readwrite', (r) => {
     r.put({ id, staff, kind: 'outbox', ...sealed });
@@ -131,56 +134,58 @@ export async function queue(key, staff, id, text, draftId) {
 }
 
 /** Every record of a kind that belongs to this member of staff, decrypted: [[id, text]]. */
-export async function list(key, staff, kind) {
+async function list(key, staff, kind) {
   const rows = await inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').getAll([staff, kind])));
-  return Promise.all(rows.map(async (row) => [row.id, await unseal(key, row)]));
+  // One at a time, in a loop: Trunk's minifier breaks Promise.all (it calls it unbound).
+  const out = [];
+  for (const row of rows) out.push([row.id, await unseal(key, row)]);
+  return out;
 }
 
 /** One record, decrypted, or undefined when it is gone (settled in another tab). */
-export async function read(key, id) {
+async function read(key, id) {
   const row = await inTransaction(['records'], 'readonly', (r) => asPromise(r.get(id)));
   return row && unseal(key, row);
 }
 
-export async function remove(id) {
+async function remove(id) {
   await inTransaction(['records'], 'readwrite', (r) => { r.delete(id); });
 }
 
 /** How many records of a kind a member of staff has (readable without their key). */
-export async function count(staff, kind) {
+async function count(staff, kind) {
   return inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').count([staff, kind])));
 }
 
 /** Removes everything this member of staff keeps on the tablet, their PIN record too. */
-export async function wipe(staff) {
+async function wipe(staff) {
   await inTransaction(['staff', 'records'], 'readwrite', async (s, r) => {
     s.delete(staff);
-    const ids = await asPromise(r.getAllKeys());
-    const rows = await Promise.all(ids.map((id) => asPromise(r.get(id))));
+    const rows = await asPromise(r.getAll());
     for (const row of rows) if (row.staff === staff) r.delete(row.id);
   });
 }
 
 /** Waits for an exclusive lock shared by every tab of this app; resolves with its release. */
-export function acquire(name) {
+function acquire(name) {
   return new Promise((granted) => navigator.locks.request(name, () => new Promise((release) => granted(release))));
 }
 
 let channel;
 /** Calls `onChange` when another tab changes the outbox. */
-export function watchOutbox(onChange) {
+function watchOutbox(onChange) {
   channel ??= new BroadcastChannel('formwell-outbox');
   channel.onmessage = () => onChange();
   window.addEventListener('online', () => onChange());
 }
 
 /** Tells other tabs that the outbox changed. */
-export function announce() {
+function announce() {
   channel?.postMessage('changed');
 }
 
 /** Calls `onIdle` once no one has touched the page for `ms`; returns a function that stops watching. */
-export function watchIdle(ms, onIdle) {
+function watchIdle(ms, onIdle) {
   let last = Date.now();
   const touched = () => { last = Date.now(); };
   const events = ['pointerdown', 'keydown', 'input', 'scroll'];
@@ -192,3 +197,6 @@ export function watchIdle(ms, onIdle) {
   };
   return stop;
 }
+
+  return { staffKnown, enrol, unlock, put, queue, list, read, remove, count, wipe, acquire, watchOutbox, announce, watchIdle };
+})();

@@ -1,6 +1,7 @@
 //! What the app keeps on the tablet, encrypted under the signed-in member of staff's key:
 //! drafts, the outbox, and their record-system token. The storage and the cryptography
-//! are `vault.js` (IndexedDB and WebCrypto); this is the app's typed view of it. A
+//! are `vault.js` (IndexedDB and WebCrypto, loaded by index.html as `window.formwellVault`);
+//! this is the app's typed view of it. A
 //! [`Session`] is a member of staff with their key in memory: locking or signing out drops
 //! it, and nothing else holds the key.
 
@@ -9,7 +10,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-#[wasm_bindgen(module = "/src/vault.js")]
+#[wasm_bindgen(js_namespace = formwellVault)]
 extern "C" {
     #[wasm_bindgen(catch, js_name = staffKnown)]
     async fn staff_known_js(staff: &str) -> Result<JsValue, JsValue>;

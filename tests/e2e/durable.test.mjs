@@ -228,7 +228,8 @@ test('the same outbox in two tabs: each submission reaches the server once', asy
   await second.waitForSelector('.send-status.waiting');
   // Each tab now knows both.
   for (const page of [first, second]) {
-    await page.waitForFunction(() => /2 forms waiting to send/.test(document.querySelector('#outbox')?.textContent ?? ''));
+    await page.waitForFunction(() => /2 forms waiting to send/.test(document.querySelector('#outbox')?.textContent ?? ''), null, { timeout: 15000 })
+      .catch(async (e) => { console.error(await first.locator('#outbox').textContent(), '|', await second.locator('#outbox').textContent(), await kept(first, 'outbox')); throw e; });
   }
   await fhir.control('fail', { count: 0 });
   const before = await fhir.control('stats');

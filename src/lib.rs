@@ -29,7 +29,7 @@ use crate::draft::DraftPage;
 use crate::form_page::FormPage;
 use crate::home::Home;
 use crate::library::{LibraryState, Template};
-use crate::outbox::{Destination, Outbox, OutboxBar};
+use crate::outbox::{outbox_bar, Destination, Outbox};
 use crate::route::Route;
 use crate::sign_in::SignIn;
 use crate::vault::Session;
@@ -339,7 +339,7 @@ pub fn app() -> Html {
                     </span>
                 }
             </header>
-            <OutboxBar outbox={outbox.clone()} />
+            { outbox_bar(&outbox) }
             if let (true, Some(session)) = (*signing_out, &config.session) {
                 <SignOutPanel session={session.clone()} pending={outbox.pending()} on_done={sign_out.clone()}
                     on_cancel={let s = signing_out.clone(); Callback::from(move |_| s.set(false))} />

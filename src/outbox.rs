@@ -488,15 +488,10 @@ async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32)
     }
 }
 
-#[derive(Properties, PartialEq)]
-pub struct OutboxBarProps {
-    pub outbox: Outbox,
-}
-
 /// The outbox at a glance, on every page: how many forms wait, the last error, "Send now".
-#[function_component(OutboxBar)]
-pub fn outbox_bar(props: &OutboxBarProps) -> Html {
-    let all = props.outbox.all();
+/// (A function, not a component: it holds no state.)
+pub fn outbox_bar(outbox: &Outbox) -> Html {
+    let all = outbox.all();
     let waiting: Vec<&Outgoing> = all.iter().filter(|o| !o.settled()).collect();
     let refused = all.iter().filter(|o| matches!(o.state, SendState::Refused { .. })).count();
     if waiting.is_empty() && refused == 0 {
@@ -507,7 +502,7 @@ pub fn outbox_bar(props: &OutboxBarProps) -> Html {
         _ => None,
     });
     let send_now = {
-        let outbox = props.outbox.clone();
+        let outbox = outbox.clone();
         Callback::from(move |_| outbox.send_now())
     };
     let plural = |n: usize| if n == 1 { "form" } else { "forms" };

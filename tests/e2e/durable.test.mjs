@@ -304,6 +304,7 @@ test('a wrong PIN cannot read drafts; what is kept is not readable without the r
   await page.waitForSelector('form.questionnaire');
   assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina', 'the right PIN opens it');
   assert.equal(await kept(page, 'draft'), 1);
+  assert.equal(await kept(page, 'outbox'), 0);
   await context.close();
 });
 
@@ -342,5 +343,40 @@ test('signing out once nothing waits offers to remove the drafts and the PIN fro
   }));
   assert.equal(staff, 0, 'the PIN record is gone too');
   assert.equal(await onServer(patient), 0);
+  await context.close();
+});
+
+test('a draft kept under an earlier template and ruleset says so when resumed, and is checked again', async () => {
+  // No service worker here, so the test can serve the next day's template and rules.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const patient = await newPerson();
+  let page = await open(context, appUrl(patient));
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  await page.close();
+  // A new version of the form and of the code-impact rules is published.
+  await context.route(/formwell-templates\.json$/, async (route) => {
+    const library = await (await route.fetch()).json();
+    for (const t of library.templates) if (t.id === 'family-registration') t.questionnaire.version = '1.1.0';
+    await route.fulfill({ json: library });
+  });
+  await context.route(/formwell-ruleset\.json$/, async (route) => {
+    const ruleset = await (await route.fetch()).json();
+    await route.fulfill({ json: { ...ruleset, version: 'a-newer-version' } });
+  });
+  page = await open(context, appUrl(patient, { hash: '#/' }).replace(/token=[^&]*&/, ''));
+  await page.getByRole('link', { name: /Resume Family registration/ }).click();
+  await page.waitForSelector('#draft-changes');
+  const changes = await page.locator('#draft-changes').textContent();
+  assert.match(changes, /given to version 1\.0\.0; it is loaded into version 1\.1\.0/);
+  assert.match(changes, /code-impact rules have changed since this draft was kept/);
+  assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina');
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await fillFamilyRest(page);
+  await submit(page);
+  await sent(page);
+  const [qr] = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
+  assert.match(qr.questionnaire, /\|1\.1\.0$/, 'submitted as an answer to the form of the day');
+  await exactlyOnce(page, patient);
   await context.close();
 });

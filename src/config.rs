@@ -63,6 +63,9 @@ pub struct AppConfig {
     pub rules: RulesState,
     /// Who is signed in, with their key; `None` while signed out or locked.
     pub session: Option<Session>,
+    /// A token the served configuration file gives every user of this copy of the app,
+    /// which the next person to sign in gets too.
+    pub shared_token: Option<String>,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -109,6 +112,7 @@ impl Default for AppConfig {
             lock_after_s: DEFAULT_LOCK_AFTER_S,
             rules: RulesState::Loading,
             session: None,
+            shared_token: None,
         }
     }
 }
@@ -143,6 +147,7 @@ impl AppConfig {
                 }
             }
         }
+        self.shared_token = self.backend.as_ref().and_then(|b| b.token.clone());
         self.settle_backend();
     }
 
@@ -236,5 +241,16 @@ mod tests {
         assert_eq!(without_token("?token=secret"), "");
         assert_eq!(without_token(""), "");
         assert_eq!(without_token("?tokenish=1"), "?tokenish=1");
+    }
+
+    #[test]
+    fn a_token_from_the_served_file_is_shared_and_one_from_the_address_is_not() {
+        let mut c = AppConfig::default();
+        c.apply_file(&serde_json::json!({"fhir": "https://record.example/R4", "token": "venue-token"}));
+        c.apply_query("?token=personal");
+        assert_eq!(c.shared_token.as_deref(), Some("venue-token"));
+        assert_eq!(c.backend.unwrap().token.as_deref(), Some("personal"), "the address wins for this person");
+        let only_query = AppConfig::from_query("?fhir=https://record.example/R4&token=personal");
+        assert_eq!(only_query.shared_token, None);
     }
 }

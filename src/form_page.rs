@@ -140,6 +140,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             (*autosave).clone(),
             (*draft_id).clone(),
         );
+        let template = props.template.source.clone();
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
             let form = state.borrow();
             let at = now();
@@ -211,19 +212,24 @@ pub fn form_page(props: &FormPageProps) -> Html {
                     };
                     // Kept on the tablet before anything is sent, replacing its draft in
                     // the same step; if it cannot be kept, the form stays as it is.
-                    let (outbox, submitted, guard, queue_error, autosave, draft_id) = (
+                    let (outbox, submitted, guard, queue_error, autosave, draft_id, template) = (
                         outbox.clone(),
                         submitted.clone(),
                         guard.clone(),
                         queue_error.clone(),
                         autosave.clone(),
                         draft_id.clone(),
+                        template.clone(),
                     );
                     wasm_bindgen_futures::spawn_local(async move {
                         autosave.stop().await;
                         let id = outgoing.id.clone();
                         match outbox.queue(outgoing, Some(draft_id).filter(|d| !d.is_empty())).await {
                             Ok(()) => {
+                                // The draft is gone: a reload opens the form anew, not it.
+                                if crate::web::hash().starts_with("#/draft/") {
+                                    crate::web::replace_hash(&crate::route::Route::Form(template).hash());
+                                }
                                 queue_error.set(None);
                                 submitted.set(Some(Submission { outgoing: Some(id), ..shown }));
                                 guard.set(None);

@@ -205,10 +205,12 @@ pub fn app() -> Html {
             (update_config.clone(), outbox.clone(), sign_in_notice.clone(), route.clone(), signing_out.clone());
         Callback::from(move |why: String| {
             outbox.set_session(None);
+            // The person's own token goes with their key; a token the configuration file
+            // gives everyone stays for the next person.
             update.emit(Box::new(|c: &mut AppConfig| {
                 c.session = None;
                 if let Some(b) = c.backend.as_mut() {
-                    b.token = None;
+                    b.token = c.shared_token.clone();
                 }
             }));
             notice.set(Some(why));

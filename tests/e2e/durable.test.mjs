@@ -380,3 +380,42 @@ test('a draft kept under an earlier template and ruleset says so when resumed, a
   await exactlyOnce(page, patient);
   await context.close();
 });
+
+test('two members of staff on one tablet: each sees only their own drafts; the venue token works for both', async () => {
+  // The venue's configuration file names the record system and a token for the tablet.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const patient = await newPerson();
+  await context.route(/formwell\.config\.json$/, (route) => route.fulfill({
+    json: { fhir: fhir.url, token: fhir.tokenFor('community'), patient, setting: 'community' },
+  }));
+  const page = await context.newPage();
+  await page.goto(`${server.url}/#/form/family-registration`);
+  await signIn(page, { name: 'Sam Patel', pin: '246810' });
+  await page.waitForSelector('form.questionnaire');
+  await fillFamily(page, { half: true });
+  await untilKept(page, 'draft', 1);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out, keep my drafts' }).click();
+
+  await signIn(page, { name: 'Ada Okafor', pin: '975310' });
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('.template-list');
+  assert.equal(await page.locator('#drafts').count(), 0, "Sam's draft is not Ada's to see");
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await page.evaluate(() => { location.hash = '#/form/healthy-eating-session'; });
+  await page.waitForSelector('form.questionnaire');
+  await fillHealthyEating(page);
+  await submit(page);
+  await sent(page);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out, keep my drafts' }).click();
+
+  await signIn(page, { name: 'Sam Patel', pin: '246810' });
+  await page.evaluate(() => { location.hash = '#/'; });
+  await page.waitForSelector('#drafts .draft');
+  assert.equal(await page.locator('#drafts .draft').count(), 1);
+  assert.equal(await onServer(patient), 1, "Ada's submission, once");
+  assert.equal(await kept(page, 'outbox'), 0);
+  assert.equal(await kept(page, 'draft'), 1, "Sam's draft, still kept");
+  await context.close();
+});

@@ -267,7 +267,7 @@ pub fn draft_list(props: &DraftListProps) -> Html {
                 { for list.iter().map(|d| html! {
                     <li class="draft">
                         <a href={Route::Draft(d.id.clone()).hash()}>{ format!("Resume {}", d.title) }</a>
-                        <span class="meta">{ format!(" · last changed {}", d.saved.replace('T', " ").trim_end_matches('Z')) }</span>
+                        <span class="meta">{ format!(" · last changed {} UTC", d.saved.replace('T', " ").trim_end_matches('Z')) }</span>
                         if discarding.as_deref() == Some(d.id.as_str()) {
                             <span class="confirm-discard">
                                 { " Discard this draft for good? " }

@@ -1,8 +1,9 @@
-// Screenshots of the app at tablet size (768×1024) for docs/: the home page, and two
-// templates, one of them part filled with its error summary showing.
+// Screenshots of the app at tablet size (768×1024) for docs/: the home page, two
+// templates (one part filled with its error summary showing), and the home page of a
+// signed-in member of staff with a draft and a form waiting to send.
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
-import { startServer, launch, newPage, tick, option, repo } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, signIn, fillFamily, repo } from '../tests/e2e/harness.mjs';
 
 const server = await startServer();
 const browser = await launch();
@@ -30,6 +31,31 @@ try {
   await tick(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('speech-language-check-errors-768x1024.png');
+  // Signed in, with the record system down: a draft, and a form waiting to send.
+  const fhir = await startBackend(server.url);
+  try {
+    const staffPage = await newPage(browser, { width: 768, height: 1024 });
+    await staffPage.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}#/form/healthy-eating-session`);
+    await signIn(staffPage);
+    await staffPage.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await fhir.control('fail', { count: 1000, status: 503 });
+    await staffPage.getByLabel('Session number').fill('3');
+    await staffPage.getByLabel('Session date').fill('2026-11-26');
+    await staffPage.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('5');
+    await staffPage.getByLabel('Confidence cooking a meal from scratch (0 to 10)').fill('7');
+    await staffPage.getByRole('button', { name: 'Check and submit' }).click();
+    await staffPage.waitForSelector('.send-status.waiting');
+    await staffPage.evaluate(() => { location.hash = '#/form/family-registration'; });
+    await staffPage.waitForSelector('form.questionnaire');
+    await fillFamily(staffPage, { half: true });
+    await new Promise((r) => setTimeout(r, 500));
+    await staffPage.evaluate(() => { location.hash = '#/'; });
+    await staffPage.waitForSelector('#drafts .draft');
+    await staffPage.evaluate(() => window.scrollTo(0, 0));
+    await staffPage.screenshot({ path: path.join(repo, 'docs', 'signed-in-drafts-and-outbox-768x1024.png') });
+  } finally {
+    await fhir.close();
+  }
   console.log('screenshots written to docs/');
 } finally {
   await browser.close();

@@ -419,3 +419,49 @@ test('two members of staff on one tablet: each sees only their own drafts; the v
   assert.equal(await kept(page, 'draft'), 1, "Sam's draft, still kept");
   await context.close();
 });
+
+/** Sideways scrolling and touch targets under 44px on the page as it is. */
+async function layoutProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const overflow = document.documentElement.scrollWidth - document.documentElement.clientWidth;
+    if (overflow > 0) problems.push(`scrolls sideways by ${overflow}px`);
+    for (const e of document.querySelectorAll('.input, button, #drafts a, #outbox a')) {
+      const h = e.getBoundingClientRect().height;
+      if (h > 0 && h < 44) problems.push(`${e.tagName}#${e.id}.${e.className} "${e.textContent}" ${Math.round(h)}px`);
+    }
+    return problems;
+  });
+}
+
+test('tablet first when signed in: sign-in, the header, the outbox bar and drafts fit 320px with 44px targets', async () => {
+  for (const width of [320, 768]) {
+    const context = await browser.newContext({ viewport: { width, height: 900 } });
+    const patient = await newPerson();
+    const page = await context.newPage();
+    await page.goto(appUrl(patient, { hash: '#/form/healthy-eating-session' }));
+    await page.waitForSelector('#staff-pin');
+    assert.deepEqual(await layoutProblems(page), [], `sign-in at ${width}px`);
+    await signIn(page);
+    await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await fhir.control('fail', { count: 1000, status: 503 });
+    await fillHealthyEating(page);
+    await submit(page);
+    await page.waitForSelector('.send-status.waiting');
+    await page.evaluate(() => { location.hash = '#/form/family-registration'; });
+    await page.waitForSelector('form.questionnaire');
+    await fillFamily(page, { half: true });
+    await untilKept(page, 'draft', 1);
+    await page.evaluate(() => { location.hash = '#/'; });
+    await page.waitForSelector('#drafts .draft');
+    await page.waitForSelector('#outbox-list .outgoing');
+    assert.deepEqual(await layoutProblems(page), [], `home, signed in, a form waiting, at ${width}px`);
+    await fhir.control('fail', { count: 0 });
+    await page.locator('#outbox').getByRole('button', { name: 'Send now' }).click();
+    await page.waitForFunction(() => !document.querySelector('#outbox'), null, { timeout: 30000 });
+    assert.equal(await onServer(patient), 1);
+    await untilKept(page, 'outbox', 0);
+    assert.equal(await kept(page, 'draft'), 1);
+    await context.close();
+  }
+});

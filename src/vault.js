@@ -152,11 +152,6 @@ async function remove(id) {
   await inTransaction(['records'], 'readwrite', (r) => { r.delete(id); });
 }
 
-/** How many records of a kind a member of staff has (readable without their key). */
-async function count(staff, kind) {
-  return inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').count([staff, kind])));
-}
-
 /** Removes everything this member of staff keeps on the tablet, their PIN record too. */
 async function wipe(staff) {
   await inTransaction(['staff', 'records'], 'readwrite', async (s, r) => {
@@ -198,5 +193,5 @@ function watchIdle(ms, onIdle) {
   return stop;
 }
 
-  return { staffKnown, enrol, unlock, put, queue, list, read, remove, count, wipe, acquire, watchOutbox, announce, watchIdle };
+  return { staffKnown, enrol, unlock, put, queue, list, read, remove, wipe, acquire, watchOutbox, announce, watchIdle };
 })();

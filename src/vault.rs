@@ -30,8 +30,6 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn remove(id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    async fn count(staff: &str, kind: &str) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(catch)]
     async fn wipe(staff: &str) -> Result<JsValue, JsValue>;
     async fn acquire(name: &str) -> JsValue;
     #[wasm_bindgen(js_name = watchOutbox)]
@@ -161,11 +159,6 @@ impl Session {
 /// Removes one record.
 pub async fn remove_record(id: &str) -> Result<(), StoreError> {
     remove(id).await.map(drop).map_err(store_error)
-}
-
-/// How many records of a kind a member of staff keeps (no key needed).
-pub async fn count_records(staff: &str, kind: &str) -> u32 {
-    count(staff, kind).await.ok().and_then(|v| v.as_f64()).unwrap_or_default() as u32
 }
 
 /// Holds a lock shared by every tab of the app until the guard is dropped.

@@ -69,6 +69,7 @@ pub fn sign_in(props: &SignInProps) -> Html {
             let (pin_value, step, error, done, pin) =
                 ((*pin).clone(), step.clone(), error.clone(), done.clone(), pin.clone());
             step.set(Step::Checking);
+            error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
                 let known = match vault::staff_known(&staff).await {
                     Ok(known) => known,
@@ -89,6 +90,13 @@ pub fn sign_in(props: &SignInProps) -> Html {
                         pin.set(String::new());
                         error.set(Some(format!(
                             "That PIN is not right for {staff}. Drafts and forms waiting to send stay locked."
+                        )));
+                        step.set(Step::Enter);
+                    }
+                    Err(StoreError::TooManyTries(seconds)) => {
+                        pin.set(String::new());
+                        error.set(Some(format!(
+                            "Too many wrong PINs for {staff}. Try again in {seconds} seconds; each further wrong PIN doubles the wait."
                         )));
                         step.set(Step::Enter);
                     }

@@ -96,12 +96,36 @@ async function enrol(staff, pin) {
   return key;
 }
 
-/** The key from a member of staff's PIN; a wrong PIN is an error named WrongPin. */
+// Wrong PINs allowed in a row before the tablet makes the next person wait, and the first
+// wait (doubling with each further wrong PIN). It slows guessing at the tablet; it cannot
+// stop an attack on a copy of the storage, which only the PIN's length resists.
+const FREE_TRIES = 5;
+const FIRST_WAIT_MS = 30000;
+
+/** The key from a member of staff's PIN; a wrong PIN is an error named WrongPin, and
+ * after too many, one named TooManyTries (with `seconds` to wait) until the wait is over. */
 async function unlock(staff, pin) {
   const entry = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)));
   if (!entry) throw new Error(`No one called ${staff} has set a PIN on this tablet.`);
+  const waitMs = (entry.lockedUntil ?? 0) - Date.now();
+  if (waitMs > 0) {
+    const error = new Error('too many wrong PINs');
+    error.name = 'TooManyTries';
+    error.seconds = Math.ceil(waitMs / 1000);
+    throw error;
+  }
   const key = await derive(pin, entry.salt, entry.iterations);
-  if ((await unseal(key, entry.check)) !== CHECK) throw new Error("This tablet's PIN record is damaged.");
+  let text;
+  try {
+    text = await unseal(key, entry.check);
+  } catch (wrong) {
+    const failures = (entry.failures ?? 0) + 1;
+    const lockedUntil = failures >= FREE_TRIES ? Date.now() + FIRST_WAIT_MS * 2 ** (failures - FREE_TRIES) : 0;
+    await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, failures, lockedUntil }); });
+    throw wrong;
+  }
+  if (text !== CHECK) throw new Error("This tablet's PIN record is damaged.");
+  if (entry.failures) await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, failures: 0, lockedUntil: 0 }); });
   return key;
 }
 

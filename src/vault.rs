@@ -45,6 +45,8 @@ pub enum StoreError {
     /// The browser's storage quota is used up.
     Full,
     WrongPin,
+    /// Too many wrong PINs in a row: this many seconds before the next try.
+    TooManyTries(u32),
     Other(String),
 }
 
@@ -55,6 +57,9 @@ impl std::fmt::Display for StoreError {
                 "this tablet's storage is full, so nothing more can be kept on it. Send waiting forms or discard drafts you no longer need",
             ),
             StoreError::WrongPin => f.write_str("that PIN is not right for this name"),
+            StoreError::TooManyTries(seconds) => {
+                write!(f, "too many wrong PINs in a row: try again in {seconds} seconds")
+            }
             StoreError::Other(why) => f.write_str(why),
         }
     }
@@ -65,6 +70,9 @@ fn store_error(error: JsValue) -> StoreError {
     match name.as_str() {
         "QuotaExceededError" => StoreError::Full,
         "WrongPin" => StoreError::WrongPin,
+        "TooManyTries" => StoreError::TooManyTries(
+            js_sys::Reflect::get(&error, &"seconds".into()).ok().and_then(|s| s.as_f64()).unwrap_or(30.0) as u32,
+        ),
         _ => StoreError::Other(
             error
                 .dyn_ref::<js_sys::Error>()

@@ -7,7 +7,7 @@
 // SQLite.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, tick, signIn, fillFamily, fillFamilyRest } from './harness.mjs';
+import { startServer, startBackend, launch, tick, signIn, signInSettled, fillFamily, fillFamilyRest } from './harness.mjs';
 
 let server, fhir, own, browser;
 before(async () => {
@@ -285,7 +285,7 @@ test('a wrong PIN cannot read drafts; what is kept is not readable without the r
   assert.equal(await page.locator('form.questionnaire').count(), 0, 'the form is gone from the screen');
   await page.locator('#staff-pin').fill('135790');
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForSelector('#sign-in-error');
+  await signInSettled(page);
   assert.match(await page.locator('#sign-in-error').textContent(), /That PIN is not right for Sam Patel/);
   assert.equal(await page.locator('#drafts').count(), 0);
   // What the tablet keeps: ciphertext, no answer and no token in it; nothing in localStorage.
@@ -464,4 +464,36 @@ test('tablet first when signed in: sign-in, the header, the outbox bar and draft
     assert.equal(await kept(page, 'draft'), 1);
     await context.close();
   }
+});
+
+test('wrong PINs in a row make the tablet wait, even for the right PIN; a right one starts the count again', async () => {
+  const context = await browser.newContext();
+  const patient = await newPerson();
+  const page = await open(context, appUrl(patient));
+  const failures = () => page.evaluate(() => new Promise((resolve) => {
+    const request = indexedDB.open('formwell');
+    request.onsuccess = () => {
+      const get = request.result.transaction('staff').objectStore('staff').get('Sam Patel');
+      get.onsuccess = () => resolve(get.result.failures ?? 0);
+    };
+  }));
+  const tryPin = async (pin) => {
+    await page.locator('#staff-pin').fill(pin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signInSettled(page);
+  };
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await tryPin('000000');
+  assert.equal(await failures(), 1);
+  await signIn(page);
+  assert.equal(await failures(), 0, 'the right PIN starts the count again');
+  await page.getByRole('button', { name: 'Lock' }).click();
+  for (let i = 0; i < 5; i += 1) await tryPin(`00000${i}`);
+  assert.match(await page.locator('#sign-in-error').textContent(), /That PIN is not right/);
+  await tryPin('246810');
+  assert.match(await page.locator('#sign-in-error').textContent(), /Too many wrong PINs for Sam Patel\. Try again in (29|30) seconds/);
+  assert.equal(await page.locator('.app-staff').count(), 0, 'not signed in, even with the right PIN');
+  assert.equal(await onServer(patient), 0);
+  assert.equal(await kept(page, 'outbox'), 0);
+  await context.close();
 });

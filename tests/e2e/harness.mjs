@@ -110,13 +110,20 @@ export async function signIn(page, { name = 'Sam Patel', pin = '246810' } = {}) 
   await page.getByLabel('Your name').fill(name);
   await page.locator('#staff-pin').fill(pin);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForSelector('#staff-pin-again, .app-staff, #sign-in-error');
+  await signInSettled(page);
   if (await page.locator('#staff-pin-again').count()) {
     await page.locator('#staff-pin').fill(pin);
     await page.locator('#staff-pin-again').fill(pin);
     await page.getByRole('button', { name: 'Set PIN and sign in' }).click();
+    await signInSettled(page);
   }
-  await page.waitForSelector('.app-staff, #sign-in-error');
+}
+
+/** Waits until a sign-in attempt has an outcome: signed in, asked to set the PIN, or an error. */
+export async function signInSettled(page) {
+  await tick(page);
+  await page.waitForFunction(() => document.querySelector('.app-staff')
+    || (!document.querySelector('.sign-in button[disabled]') && document.querySelector('#staff-pin-again, #sign-in-error')));
 }
 
 /** Confirms the code-impact dialog with a reason. */

@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, startBackend, launch, signIn, tick, dist } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, signIn, tick, dist, recordReady } from '../tests/e2e/harness.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
@@ -78,7 +78,7 @@ try {
     const url = `${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&patient=Patient/${patient.id}#/form/healthy-eating-session`;
     await page.goto(url);
     await signIn(page);
-    await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await recordReady(page);
     await fhir.control('fail', { count: 1e9, status: 503 });
     await page.getByLabel('Session number').fill('1');
     await page.getByLabel('Session date').fill('2026-11-26');

@@ -3,7 +3,7 @@
 // signed-in member of staff with a draft and a form waiting to send.
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
-import { startServer, startBackend, launch, newPage, tick, option, signIn, fillFamily, repo } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, signIn, fillFamily, repo, recordReady } from '../tests/e2e/harness.mjs';
 
 const server = await startServer();
 const browser = await launch();
@@ -37,7 +37,7 @@ try {
     const staffPage = await newPage(browser, { width: 768, height: 1024 });
     await staffPage.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}#/form/healthy-eating-session`);
     await signIn(staffPage);
-    await staffPage.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await recordReady(staffPage);
     await fhir.control('fail', { count: 1000, status: 503 });
     await staffPage.getByLabel('Session number').fill('3');
     await staffPage.getByLabel('Session date').fill('2026-11-26');

@@ -7,7 +7,7 @@
 // SQLite.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, tick, signIn, signInSettled, fillFamily, fillFamilyRest } from './harness.mjs';
+import { startServer, startBackend, launch, tick, signIn, signInSettled, fillFamily, fillFamilyRest, recordReady } from './harness.mjs';
 
 let server, fhir, own, browser;
 before(async () => {
@@ -105,7 +105,7 @@ test('reload mid-form: the draft opens again where it was, after the PIN', async
   await page.waitForSelector('form.questionnaire');
   assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina');
   assert.equal(await page.getByLabel('Postcode').inputValue(), 'E1 6AN');
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await fillFamilyRest(page);
   await submit(page);
   await sent(page);
@@ -138,7 +138,7 @@ test('close the tab and reopen: the draft is listed to resume, and one can be di
   await page.getByRole('link', { name: /Resume Family registration/ }).click();
   await page.waitForSelector('form.questionnaire');
   assert.equal(await page.getByRole('textbox', { name: 'Last name', exact: true }).inputValue(), 'Begum');
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await fillFamilyRest(page);
   await submit(page);
   await sent(page);
@@ -150,7 +150,7 @@ test('submitted offline, sent when the network comes back', async () => {
   const context = await browser.newContext();
   const patient = await newPerson();
   const page = await open(context, appUrl(patient));
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   const cdp = await offline(page, true);
   await fillFamily(page);
   await submit(page);
@@ -169,7 +169,7 @@ test('the server answers 500, then 200: tried again with backoff, one copy', asy
   const context = await browser.newContext();
   const patient = await newPerson();
   const page = await open(context, appUrl(patient));
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await fhir.control('fail', { count: 2, status: 500 });
   await fillFamily(page);
   await submit(page);
@@ -182,7 +182,7 @@ test('the server is killed mid-transaction and restarted: sent again, one copy',
   const context = await browser.newContext();
   const patient = await newPerson(own);
   const page = await open(context, appUrl(patient, { backend: own }));
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await own.control('crash');
   await fillFamily(page);
   await submit(page);
@@ -199,7 +199,7 @@ test('the request times out but the server committed: found, not sent again', as
   const context = await browser.newContext();
   const patient = await newPerson();
   const page = await open(context, appUrl(patient, { extra: '&sendTimeoutMs=1000' }));
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   const before = await fhir.control('stats');
   await fhir.control('hold', { ms: 2500 });
   await fillFamily(page);
@@ -216,7 +216,7 @@ test('the same outbox in two tabs: each submission reaches the server once', asy
   const first = await open(context, appUrl(patient));
   const second = await open(context, appUrl(patient, { hash: '#/form/healthy-eating-session' }));
   for (const page of [first, second]) {
-    await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await recordReady(page);
   }
   // The record system is down while both tabs queue a form.
   await fhir.control('fail', { count: 1000, status: 503 });
@@ -248,7 +248,7 @@ test('storage full: a clear message, nothing sent half-kept, and nothing lost on
   const context = await browser.newContext();
   const patient = await newPerson();
   const page = await open(context, appUrl(patient));
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   const cdp = await page.context().newCDPSession(page);
   // A quota smaller than what is already used: every write fails, as on a full tablet.
   // Chromium re-reads the quota of a database it has already written to only every half
@@ -371,7 +371,7 @@ test('a draft kept under an earlier template and ruleset says so when resumed, a
   assert.match(changes, /given to version 1\.0\.0; it is loaded into version 1\.1\.0/);
   assert.match(changes, /code-impact rules have changed since this draft was kept/);
   assert.equal(await page.getByRole('textbox', { name: 'First name', exact: true }).inputValue(), 'Amina');
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await fillFamilyRest(page);
   await submit(page);
   await sent(page);
@@ -401,7 +401,7 @@ test('two members of staff on one tablet: each sees only their own drafts; the v
   await page.evaluate(() => { location.hash = '#/'; });
   await page.waitForSelector('.template-list');
   assert.equal(await page.locator('#drafts').count(), 0, "Sam's draft is not Ada's to see");
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   await page.evaluate(() => { location.hash = '#/form/healthy-eating-session'; });
   await page.waitForSelector('form.questionnaire');
   await fillHealthyEating(page);
@@ -443,7 +443,7 @@ test('tablet first when signed in: sign-in, the header, the outbox bar and draft
     await page.waitForSelector('#staff-pin');
     assert.deepEqual(await layoutProblems(page), [], `sign-in at ${width}px`);
     await signIn(page);
-    await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+    await recordReady(page);
     await fhir.control('fail', { count: 1000, status: 503 });
     await fillHealthyEating(page);
     await submit(page);

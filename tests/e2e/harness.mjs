@@ -119,6 +119,12 @@ export async function signIn(page, { name = 'Sam Patel', pin = '246810' } = {}) 
   }
 }
 
+/** Waits until the header says the record system is reachable and takes transactions
+ * (the app has checked its /metadata with the token). */
+export async function recordReady(page) {
+  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+}
+
 /** Waits until a sign-in attempt has an outcome: signed in, asked to set the PIN, or an error. */
 export async function signInSettled(page) {
   await tick(page);

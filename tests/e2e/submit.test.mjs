@@ -5,7 +5,7 @@
 // message; and every Bundle validated as R4 by the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice, signIn, fillFamily } from './harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice, signIn, fillFamily, recordReady } from './harness.mjs';
 
 let server, fhir, browser;
 before(async () => { server = await startServer(); fhir = await startBackend(server.url); browser = await launch(); });
@@ -23,7 +23,7 @@ async function openFor(id, extra = '') {
   await page.goto(`${server.url}/${query}#/form/${id}`);
   await signIn(page);
   await page.waitForSelector('.impact:not(.loading)');
-  await page.waitForFunction(() => /takes transactions/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  await recordReady(page);
   return { page, patient: `Patient/${patient.id}`, practitioner: `Practitioner/${practitioner.id}` };
 }
 

@@ -277,8 +277,17 @@ pub fn app() -> Html {
     {
         let route = route.clone();
         use_effect_with((), move |_| {
-            let stop = web::on_hash_change(move || route.set(Route::parse(&web::hash())));
+            let stop = web::on_window_event("hashchange", move || route.set(Route::parse(&web::hash())));
             move || stop()
+        });
+    }
+    // Whether this tablet can open the app with no network yet: staff should not leave
+    // the wifi on a first visit before it says so.
+    let offline_ready = use_state(web::offline_ready);
+    {
+        let offline_ready = offline_ready.clone();
+        use_effect_with((), move |_| {
+            web::on_window_event("formwell-offline-ready", move || offline_ready.set(web::offline_ready()))
         });
     }
     let on_open = {
@@ -329,6 +338,11 @@ pub fn app() -> Html {
                 <a class="app-name" href="#/">{ "Formwell" }</a>
                 <span class="app-setting">{ setting_title }</span>
                 <span class="app-record" id="record-status" role="status">{ record }</span>
+                if let Some(ready) = *offline_ready {
+                    <span class="app-offline" id="offline-status" role="status">
+                        { if ready { "Ready to work offline" } else { "Getting ready to work offline: keep the network on" } }
+                    </span>
+                }
                 if let Some(session) = &config.session {
                     <span class="app-staff">
                         { format!("Signed in as {}", session.staff) }

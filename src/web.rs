@@ -111,17 +111,29 @@ pub fn set_hash(hash: &str) {
     }
 }
 
-/// Calls `on_change` whenever the hash changes, until the returned guard is dropped.
-pub fn on_hash_change(on_change: impl Fn() + 'static) -> impl FnOnce() {
-    let closure = Closure::<dyn Fn()>::new(on_change);
+/// Calls `on_event` whenever the window hears `event` (`hashchange`), until the returned
+/// guard is called.
+pub fn on_window_event(event: &'static str, on_event: impl Fn() + 'static) -> impl FnOnce() {
+    let closure = Closure::<dyn Fn()>::new(on_event);
     let window = web_sys::window();
     if let Some(w) = &window {
-        let _ = w.add_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref());
+        let _ = w.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
     }
     move || {
         if let Some(w) = window {
-            let _ = w.remove_event_listener_with_callback("hashchange", closure.as_ref().unchecked_ref());
+            let _ = w.remove_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
         }
+    }
+}
+
+/// Whether a service worker serves this page, so that it opens with no network
+/// (`window.formwellOfflineReady`, kept by index.html's script); `None` where the browser
+/// has no service workers (the app then never works offline).
+pub fn offline_ready() -> Option<bool> {
+    let flag = web_sys::window().and_then(|w| js_sys::Reflect::get(&w, &"formwellOfflineReady".into()).ok())?;
+    match flag.as_string().as_deref() {
+        Some("unsupported") => None,
+        _ => Some(flag.is_truthy()),
     }
 }
 

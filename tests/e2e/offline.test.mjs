@@ -57,6 +57,8 @@ async function firstVisit(context, url) {
     })();
     return window.formwellProbe;
   }, null, { timeout: 20000 });
+  // The page says so, for staff to know the tablet can go offline now.
+  await page.waitForFunction(() => /^Ready to work offline$/.test(document.querySelector('#offline-status')?.textContent.trim() ?? ''));
   return page;
 }
 
@@ -70,6 +72,7 @@ test('after one visit, the app opens and a form completes with no network', asyn
     const page = await context.newPage();
     await page.goto(`${server.url}/#/`);
     await page.waitForSelector('.template-list');
+    assert.match(await page.locator('#offline-status').textContent(), /Ready to work offline/);
     await page.getByRole('link', { name: 'Healthy eating course: session record' }).click();
     await page.waitForSelector('.impact:not(.loading)');
     assert.match(await page.locator('.impact').textContent(), /can write 0 codes/, 'the ruleset came from the cache');

@@ -188,6 +188,8 @@ pub fn open_from_url(props: &OpenFromUrlProps) -> Html {
     {
         let (failure, on_open) = (failure.clone(), props.on_open.clone());
         use_effect_with(props.url.clone(), move |url| {
+            // A new address: the last one's failure is not this one's.
+            failure.set(None);
             let url = url.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match crate::web::fetch_text(&url).await {

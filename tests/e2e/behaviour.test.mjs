@@ -90,8 +90,9 @@ test('a template opens from a web address, and a broken one says why in plain wo
   assert.match(text, /is not a form this app can open/);
   assert.match(text, /enableWhen conditions form a loop/);
 
+  // Only the hash changes: wait for this address's answer, not the last one's summary.
   await page.goto(`${server.url}/#/open?url=${encodeURIComponent(`${server.url}/corpus/no-such-file.json`)}`);
-  await page.waitForSelector('.error-summary');
+  await page.waitForFunction(() => /no-such-file/.test(document.querySelector('.error-summary')?.textContent ?? ''));
   assert.match(await page.locator('.error-summary').textContent(), /answered 404/);
 });
 

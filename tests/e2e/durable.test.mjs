@@ -252,10 +252,15 @@ test('storage full: a clear message, nothing sent half-kept, and nothing lost on
   const cdp = await page.context().newCDPSession(page);
   // A quota smaller than what is already used: every write fails, as on a full tablet.
   // Chromium re-reads the quota of a database it has already written to only every half
-  // minute or so, hence the wait.
+  // minute or so: keep changing an answer (each change is a save) until one is refused.
   await cdp.send('Storage.overrideQuotaForOrigin', { origin: server.url, quotaSize: 1 });
-  await new Promise((r) => setTimeout(r, 31000));
   await fillFamily(page);
+  const postcode = page.getByLabel('Postcode');
+  for (let i = 0; i < 90 && !(await page.locator('#autosave-status').count()); i += 1) {
+    await postcode.fill(i % 2 ? 'E1 6AN' : 'E1 6AP');
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await postcode.fill('E1 6AN');
   await page.waitForSelector('#autosave-status');
   assert.match(await page.locator('#autosave-status').textContent(), /Not kept on this tablet: this tablet's storage is full/);
   await submit(page);

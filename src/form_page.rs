@@ -52,14 +52,6 @@ pub struct FormPageProps {
     pub resume: Option<Rc<Resumed>>,
 }
 
-/// Whether the form's draft is kept on the tablet.
-#[derive(Debug, Clone, PartialEq)]
-enum Kept {
-    NotYet,
-    Yes,
-    Failed(String),
-}
-
 /// One form, from first question to the submitted response.
 #[function_component(FormPage)]
 pub fn form_page(props: &FormPageProps) -> Html {
@@ -89,10 +81,11 @@ pub fn form_page(props: &FormPageProps) -> Html {
         })
     };
     let autosave = use_state(|| Rc::new(Autosave::default()));
-    let kept = use_state_eq(|| if props.resume.is_some() { Kept::Yes } else { Kept::NotYet });
+    // Why the last save of the draft failed, while it did.
+    let not_kept = use_state_eq(|| None::<String>);
     let keep = {
-        let (state, draft_id, template, config, kept) =
-            (state.clone(), draft_id.clone(), props.template.source.clone(), config.clone(), kept.clone());
+        let (state, draft_id, template, config, not_kept) =
+            (state.clone(), draft_id.clone(), props.template.source.clone(), config.clone(), not_kept.clone());
         let snapshot: Rc<dyn Fn() -> Draft> =
             Rc::new(move || snapshot(&draft_id, &template, &state.borrow(), config.as_ref()));
         let done = Callback::from(move |result: Result<String, crate::vault::StoreError>| match result {
@@ -102,9 +95,9 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 if crate::web::hash() != hash {
                     crate::web::replace_hash(&hash);
                 }
-                kept.set(Kept::Yes);
+                not_kept.set(None);
             }
-            Err(e) => kept.set(Kept::Failed(e.to_string())),
+            Err(e) => not_kept.set(Some(e.to_string())),
         });
         let autosave = (*autosave).clone();
         move || {
@@ -292,7 +285,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
 
     if let Some(submission) = &*submitted {
         let again = {
-            let (state, submitted, submit_tried, generation, q, draft_id, autosave, kept) = (
+            let (state, submitted, submit_tried, generation, q, draft_id, autosave, not_kept) = (
                 state.clone(),
                 submitted.clone(),
                 submit_tried.clone(),
@@ -300,14 +293,14 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 q.clone(),
                 draft_id.clone(),
                 autosave.clone(),
-                kept.clone(),
+                not_kept.clone(),
             );
             let template = props.template.source.clone();
             Callback::from(move |_| {
                 // Another filling is another draft.
                 draft_id.set(new_draft_id());
                 autosave.set(Rc::new(Autosave::default()));
-                kept.set(Kept::NotYet);
+                not_kept.set(None);
                 crate::web::replace_hash(&crate::route::Route::Form(template.clone()).hash());
                 *state.borrow_mut() = FormState::new(q.clone());
                 submitted.set(None);
@@ -382,7 +375,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                     <ul>{ for resume.changes.iter().map(|c| html! { <li>{ c }</li> }) }</ul>
                 </div>
             }
-            if let Kept::Failed(why) = &*kept {
+            if let Some(why) = &*not_kept {
                 <p class="notice warning" id="autosave-status" role="alert">
                     { format!("Not kept on this tablet: {why}. Your answers are still on this page: keep it open.") }
                 </p>

@@ -40,16 +40,34 @@ async function open(context, url, pin) {
   return page;
 }
 
-/** How many records of a kind (draft, outbox) the tablet keeps, read from IndexedDB. */
-async function kept(page, kind) {
-  return page.evaluate((kind) => new Promise((resolve, reject) => {
+/** Every row of one of the tablet's IndexedDB stores (`records`, `staff`): encrypted data
+ * as its bytes read as latin1 text; salts, IVs and PIN checks left out. */
+async function storedRows(page, store) {
+  return page.evaluate((store) => new Promise((resolve, reject) => {
     const request = indexedDB.open('formwell');
     request.onerror = () => reject(request.error);
     request.onsuccess = () => {
-      const all = request.result.transaction('records').objectStore('records').getAll();
-      all.onsuccess = () => { resolve(all.result.filter((r) => r.kind === kind).length); request.result.close(); };
+      const all = request.result.transaction(store).objectStore(store).getAll();
+      all.onsuccess = () => {
+        request.result.close();
+        resolve(all.result.map((row) => ({ ...row, data: row.data && new TextDecoder('latin1').decode(row.data), check: undefined, salt: undefined, iv: undefined })));
+      };
     };
-  }), kind);
+  }), store);
+}
+
+/** A new tablet (a browser profile: its storage outlives closed tabs) and a new person,
+ * with the app open at `appUrl(patient, url)` and signed in. */
+async function tablet({ backend = fhir, ...url } = {}) {
+  const context = await browser.newContext();
+  const patient = await newPerson(backend);
+  const page = await open(context, appUrl(patient, { backend, ...url }));
+  return { context, patient, page };
+}
+
+/** How many records of a kind (draft, outbox) the tablet keeps. */
+async function kept(page, kind) {
+  return (await storedRows(page, 'records')).filter((r) => r.kind === kind).length;
 }
 
 /** Waits until the tablet keeps `n` records of a kind. */
@@ -85,17 +103,15 @@ async function exactlyOnce(page, patient, backend = fhir) {
   assert.equal(await kept(page, 'draft'), 0, 'the draft went when the form was queued');
 }
 
-async function offline(page, value) {
+/** The page's network, through the DevTools protocol: `await network(false)` cuts it. */
+async function networkControl(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
-  await cdp.send('Network.emulateNetworkConditions', { offline: value, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
-  return cdp;
+  return (online) => cdp.send('Network.emulateNetworkConditions', { offline: !online, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
 test('reload mid-form: the draft opens again where it was, after the PIN', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
+  const { context, patient, page } = await tablet();
   await fillFamily(page, { half: true });
   await untilKept(page, 'draft', 1);
   assert.match(page.url(), /#\/draft\/draft/, 'the draft has an address of its own');
@@ -115,9 +131,7 @@ test('reload mid-form: the draft opens again where it was, after the PIN', async
 });
 
 test('close the tab and reopen: the draft is listed to resume, and one can be discarded', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  let page = await open(context, appUrl(patient));
+  let { context, patient, page } = await tablet();
   await fillFamily(page, { half: true });
   await untilKept(page, 'draft', 1);
   // A second, abandoned form.
@@ -147,18 +161,17 @@ test('close the tab and reopen: the draft is listed to resume, and one can be di
 });
 
 test('submitted offline, sent when the network comes back', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
+  const { context, patient, page } = await tablet();
   await recordReady(page);
-  const cdp = await offline(page, true);
+  const network = await networkControl(page);
+  await network(false);
   await fillFamily(page);
   await submit(page);
   await page.waitForSelector('.send-status.waiting');
   assert.match(await page.locator('#outbox').textContent(), /1 form waiting to send/);
   assert.equal(await kept(page, 'outbox'), 1, 'kept on the tablet while offline');
   assert.equal(await onServer(patient), 0);
-  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await network(true);
   // No "send now": coming back online is enough.
   await sent(page);
   await exactlyOnce(page, patient);
@@ -166,9 +179,7 @@ test('submitted offline, sent when the network comes back', async () => {
 });
 
 test('the server answers 500, then 200: tried again with backoff, one copy', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
+  const { context, patient, page } = await tablet();
   await recordReady(page);
   await fhir.control('fail', { count: 2, status: 500 });
   await fillFamily(page);
@@ -179,9 +190,7 @@ test('the server answers 500, then 200: tried again with backoff, one copy', asy
 });
 
 test('the server is killed mid-transaction and restarted: sent again, one copy', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson(own);
-  const page = await open(context, appUrl(patient, { backend: own }));
+  const { context, patient, page } = await tablet({ backend: own });
   await recordReady(page);
   await own.control('crash');
   await fillFamily(page);
@@ -196,9 +205,7 @@ test('the server is killed mid-transaction and restarted: sent again, one copy',
 });
 
 test('the request times out but the server committed: found, not sent again', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient, { extra: '&sendTimeoutMs=1000' }));
+  const { context, patient, page } = await tablet({ extra: '&sendTimeoutMs=1000' });
   await recordReady(page);
   const before = await fhir.control('stats');
   await fhir.control('hold', { ms: 2500 });
@@ -211,9 +218,7 @@ test('the request times out but the server committed: found, not sent again', as
 });
 
 test('the same outbox in two tabs: each submission reaches the server once', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const first = await open(context, appUrl(patient));
+  const { context, patient, page: first } = await tablet();
   const second = await open(context, appUrl(patient, { hash: '#/form/healthy-eating-session' }));
   for (const page of [first, second]) {
     await recordReady(page);
@@ -245,9 +250,7 @@ test('the same outbox in two tabs: each submission reaches the server once', asy
 });
 
 test('storage full: a clear message, nothing sent half-kept, and nothing lost once there is room', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
+  const { context, patient, page } = await tablet();
   await recordReady(page);
   const cdp = await page.context().newCDPSession(page);
   // A quota smaller than what is already used: every write fails, as on a full tablet.
@@ -280,9 +283,7 @@ test('storage full: a clear message, nothing sent half-kept, and nothing lost on
 });
 
 test('a wrong PIN cannot read drafts; what is kept is not readable without the right one', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
+  const { context, patient, page } = await tablet();
   await fillFamily(page, { half: true });
   await untilKept(page, 'draft', 1);
   await page.getByRole('button', { name: 'Lock' }).click();
@@ -294,13 +295,7 @@ test('a wrong PIN cannot read drafts; what is kept is not readable without the r
   assert.match(await page.locator('#sign-in-error').textContent(), /That PIN is not right for Sam Patel/);
   assert.equal(await page.locator('#drafts').count(), 0);
   // What the tablet keeps: ciphertext, no answer and no token in it; nothing in localStorage.
-  const stored = await page.evaluate(() => new Promise((resolve) => {
-    const request = indexedDB.open('formwell');
-    request.onsuccess = () => {
-      const all = request.result.transaction('records').objectStore('records').getAll();
-      all.onsuccess = () => resolve(all.result.map((r) => new TextDecoder('latin1').decode(r.data)).join('\n'));
-    };
-  }));
+  const stored = (await storedRows(page, 'records')).map((r) => r.data).join('\n');
   assert.ok(stored.length > 0);
   for (const plain of ['Amina', 'Begum', 'E1 6AN', fhir.tokenFor('community')]) assert.ok(!stored.includes(plain), `${plain} is not readable`);
   assert.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0, 'nothing in localStorage');
@@ -314,9 +309,7 @@ test('a wrong PIN cannot read drafts; what is kept is not readable without the r
 });
 
 test('the inactivity lock forgets the key and the form; the PIN brings the draft back', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient, { extra: '&lockAfterSeconds=2' }));
+  const { context, patient, page } = await tablet({ extra: '&lockAfterSeconds=2' });
   await fillFamily(page, { half: true });
   await untilKept(page, 'draft', 1);
   await page.waitForSelector('#sign-in-notice', { timeout: 10000 });
@@ -330,23 +323,14 @@ test('the inactivity lock forgets the key and the form; the PIN brings the draft
 });
 
 test('signing out once nothing waits offers to remove the drafts and the PIN from the tablet', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient, { hash: '#/form/healthy-eating-session' }));
+  const { context, patient, page } = await tablet({ hash: '#/form/healthy-eating-session' });
   await fillHealthyEating(page);
   await untilKept(page, 'draft', 1);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('button', { name: 'Sign out and remove my data' }).click();
   await page.waitForSelector('#staff-pin');
   assert.equal(await kept(page, 'draft'), 0);
-  const staff = await page.evaluate(() => new Promise((resolve) => {
-    const request = indexedDB.open('formwell');
-    request.onsuccess = () => {
-      const all = request.result.transaction('staff').objectStore('staff').count();
-      all.onsuccess = () => resolve(all.result);
-    };
-  }));
-  assert.equal(staff, 0, 'the PIN record is gone too');
+  assert.equal((await storedRows(page, 'staff')).length, 0, 'the PIN record is gone too');
   assert.equal(await onServer(patient), 0);
   await context.close();
 });
@@ -472,16 +456,8 @@ test('tablet first when signed in: sign-in, the header, the outbox bar and draft
 });
 
 test('wrong PINs in a row make the tablet wait, even for the right PIN; a right one starts the count again', async () => {
-  const context = await browser.newContext();
-  const patient = await newPerson();
-  const page = await open(context, appUrl(patient));
-  const failures = () => page.evaluate(() => new Promise((resolve) => {
-    const request = indexedDB.open('formwell');
-    request.onsuccess = () => {
-      const get = request.result.transaction('staff').objectStore('staff').get('Sam Patel');
-      get.onsuccess = () => resolve(get.result.failures ?? 0);
-    };
-  }));
+  const { context, patient, page } = await tablet();
+  const failures = async () => (await storedRows(page, 'staff')).find((r) => r.staff === 'Sam Patel').failures ?? 0;
   const tryPin = async (pin) => {
     await page.locator('#staff-pin').fill(pin);
     await page.getByRole('button', { name: 'Sign in' }).click();

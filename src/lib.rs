@@ -186,14 +186,11 @@ pub fn app() -> Html {
     }
     {
         let outbox = outbox.clone();
-        let signed_in = config.session.is_some();
-        use_effect_with(
-            (config.backend.clone(), config.send_timeout_ms, signed_in),
-            move |(backend, timeout_ms, _)| {
-                let destination = backend.clone().map(|backend| Destination { backend, timeout_ms: *timeout_ms });
-                outbox.set_destination(destination);
-            },
-        );
+        // Signing in needs no extra call: the outbox starts sending when it gets its session.
+        use_effect_with((config.backend.clone(), config.send_timeout_ms), move |(backend, timeout_ms)| {
+            let destination = backend.clone().map(|backend| Destination { backend, timeout_ms: *timeout_ms });
+            outbox.set_destination(destination);
+        });
     }
     // Why the sign-in page shows, when it is not the first sign-in.
     let sign_in_notice = use_state(|| None::<String>);

@@ -96,7 +96,9 @@ enum TokenAction {
         /// The service setting whose policy applies to what this caller writes.
         #[arg(long, default_value = "community")]
         setting: String,
-        /// For partners: a web origin allowed to use the token (repeatable).
+        /// A web origin the token may be used from (repeatable): a partner's portal, or
+        /// where the app is served when this server does not serve it. A token that names
+        /// origins is refused from any other; browsers get CORS answers only for these.
         #[arg(long = "origin")]
         origins: Vec<String>,
     },

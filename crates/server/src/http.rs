@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value};
 
+use crate::access::Principal;
 use crate::outcome::FhirError;
 use crate::policy;
 use crate::store::{self, Store};
@@ -24,6 +25,14 @@ use crate::validate;
 
 /// The largest request body taken.
 pub const BODY_LIMIT: usize = 5 * 1024 * 1024;
+
+/// The Content-Security-Policy of every response. Scripts only from this origin (and the
+/// app's WebAssembly), no inline script or style, no plugins, no framing, no `<base>`;
+/// the app may fetch from this origin and from https (a template opened from a web
+/// address, a record system elsewhere).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self' https:; worker-src 'self'; \
+manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// What every request handler shares.
 pub struct Server {
@@ -66,6 +75,20 @@ impl Upstream {
         body: Option<String>,
         if_none_exist: Option<String>,
     ) -> Response {
+        match self.exchange(method, path, body, if_none_exist).await {
+            Ok(answer) => answer.into_response(),
+            Err(e) => error(e),
+        }
+    }
+
+    /// Sends a request on: its answer's status, location and body.
+    async fn exchange(
+        &self,
+        method: &'static str,
+        path: String,
+        body: Option<String>,
+        if_none_exist: Option<String>,
+    ) -> Result<Forwarded, FhirError> {
         let upstream = self.clone();
         let result = tokio::task::spawn_blocking(move || {
             let agent = &upstream.agent;
@@ -104,19 +127,40 @@ impl Upstream {
         .await
         .map_err(|e| FhirError::new(500, "exception", e.to_string()))
         .and_then(|r| r);
-        match result {
-            Ok((status, location, text)) => {
-                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
-                let mut response =
-                    (status, [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")], text).into_response();
-                if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-                    response.headers_mut().insert(header::LOCATION, value);
-                }
-                response
-            }
-            Err(e) => error(e),
-        }
+        result.map(|(status, location, text)| Forwarded { status, location, text })
     }
+}
+
+/// An upstream server's answer.
+struct Forwarded {
+    status: u16,
+    location: Option<String>,
+    text: String,
+}
+
+impl Forwarded {
+    fn success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/fhir+json; charset=utf-8")], self.text).into_response();
+        if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(header::LOCATION, value);
+        }
+        response
+    }
+}
+
+/// `Type/id` from a location (`Observation/7/_history/1`, or a whole URL ending so).
+fn type_and_id(location: &str) -> Option<(String, String)> {
+    let path = location.split(['?', '#']).next()?;
+    let parts: Vec<&str> = path.split('/').collect();
+    let at = parts.iter().rposition(|p| validate::R4_TYPES.contains(p))?;
+    let id = parts.get(at + 1)?;
+    validate::is_id(id).then(|| (parts[at].to_owned(), (*id).to_owned()))
 }
 
 /// The router: FHIR under `/fhir`, the app's files at `/`.
@@ -129,6 +173,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .route("/{kind}/{id}/_history", get(history))
         .layer(middleware::from_fn_with_state(server.clone(), authorise))
         .route("/metadata", get(metadata))
+        .layer(middleware::from_fn(plain_path))
         .layer(middleware::from_fn_with_state(server.clone(), cors))
         .layer(middleware::from_fn_with_state(server.clone(), audit));
     let mut app = Router::new()
@@ -139,7 +184,46 @@ pub fn router(server: Arc<Server>) -> Router {
     if let Some(dist) = &server.dist {
         app = app.fallback_service(tower_http::services::ServeDir::new(dist));
     }
-    app
+    app.layer(middleware::map_response(security_headers))
+}
+
+/// On every response: the Content-Security-Policy, no content-type sniffing, and no
+/// Referer at all (an address may carry a token until the app has kept it).
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Every segment of a FHIR path as it came must be plain (see `validate::plain_path`), so
+/// nothing decodes into another path here or upstream.
+async fn plain_path(request: Request, next: Next) -> Response {
+    let raw = request
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.path().to_owned())
+        .unwrap_or_else(|| request.uri().path().to_owned());
+    match validate::plain_path(&raw) {
+        Ok(()) => next.run(request).await,
+        Err(e) => error(e),
+    }
+}
+
+/// The resource type and id of a request path: a type R4 defines (one the store keeps,
+/// unless this is a gateway) and an id of R4's form.
+fn resource_path(server: &Server, kind: &str, id: Option<&str>) -> Result<(), FhirError> {
+    if !validate::R4_TYPES.contains(&kind) {
+        return Err(FhirError::invalid("(request path)", format!("\"{kind}\" is not an R4 resource type")));
+    }
+    if server.upstream.is_none() && !validate::TYPES.contains(&kind) {
+        return Err(FhirError::not_found(format!("this server keeps no {kind}")));
+    }
+    if let Some(id) = id.filter(|id| !validate::is_id(id)) {
+        return Err(FhirError::invalid("(request path)", format!("\"{id}\" is not an R4 resource id")));
+    }
+    Ok(())
 }
 
 /// No anonymous calls: every FHIR request but `/metadata` needs a known, unrevoked bearer
@@ -167,20 +251,26 @@ async fn authorise(State(server): State<Arc<Server>>, mut request: Request, next
         response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         return response;
     };
-    if caller.kind == crate::tokens::TokenKind::Partner && origin.as_ref().is_some_and(|o| !caller.origins.contains(o))
-    {
+    // A page on another origin may use a token only if the token names that origin (a
+    // partner's always must); calls from no page (no Origin) are not a browser's.
+    let bound = caller.kind == crate::tokens::TokenKind::Partner || !caller.origins.is_empty();
+    if bound && origin.as_ref().is_some_and(|o| !caller.origins.contains(o)) {
         return error(FhirError::new(403, "forbidden", "this token may not be used from this web origin"));
     }
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
 
-/// Every FHIR request goes in the audit log: who (the token's name), when, what, from
-/// where, and the status answered.
+/// Every FHIR request goes in the audit log: who (the token's name), when, what (with the
+/// query: whom a search looked for), from where, and the status answered. The record is
+/// written before the request is handled; a request that cannot be recorded is refused
+/// (503), never served unrecorded.
 async fn audit(State(server): State<Arc<Server>>, request: Request, next: Next) -> Response {
     // Inside the nested router the path has lost its /fhir; the original one is kept.
-    let path = request.extensions().get::<axum::extract::OriginalUri>().map(|u| u.path().to_owned());
-    let action = format!("{} {}", request.method(), path.as_deref().unwrap_or(request.uri().path()));
+    let uri = request.extensions().get::<axum::extract::OriginalUri>().map(|u| u.0.clone());
+    let uri = uri.as_ref().unwrap_or(request.uri());
+    let action = format!("{} {}", request.method(), uri.path());
+    let query = uri.query().map(str::to_owned);
     let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
     let token = request
         .headers()
@@ -188,39 +278,105 @@ async fn audit(State(server): State<Arc<Server>>, request: Request, next: Next) 
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let response = next.run(request).await;
-    let outcome = response.status().as_u16();
     let record_server = server.clone();
-    let _ = blocking(move || {
+    let started = blocking(move || {
         let who = match token {
             Some(t) => record_server.store.caller(&t)?.map(|c| c.name).unwrap_or_else(|| "(unknown token)".into()),
             None => "(anonymous)".into(),
         };
-        record_server.store.audit(&crate::store::AuditRecord { recorded: now(), who, action, origin, outcome })
+        record_server.store.audit(&crate::store::AuditRecord {
+            recorded: now(),
+            who,
+            action,
+            origin,
+            outcome: 0,
+            query,
+        })
     })
     .await;
+    let record = match started {
+        Ok(record) => record,
+        Err(e) => {
+            eprintln!("formwell: the audit log cannot be written, so a request was refused: {e}");
+            return error(FhirError::new(
+                503,
+                "transient",
+                "the audit log cannot be written just now, so nothing is served; try again shortly",
+            ));
+        }
+    };
+    let response = next.run(request).await;
+    let outcome = response.status().as_u16();
+    if let Err(e) = blocking(move || server.store.audit_outcome(record, outcome)).await {
+        // The request is in the log already; only its ending is missing.
+        eprintln!("formwell: the audit log did not take a request's outcome ({outcome}): {e}");
+    }
     response
 }
 
-/// The audit log as FHIR AuditEvents (staff tokens only).
-async fn audit_events(State(server): State<Arc<Server>>, Extension(caller): Extension<Caller>) -> Response {
+/// The audit log as FHIR AuditEvents (staff tokens only), oldest first, in pages
+/// (`_count`, at most 1,000; `_offset`) with a `next` link.
+async fn audit_events(
+    State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
     if caller.kind != crate::tokens::TokenKind::Staff {
         return error(FhirError::new(403, "forbidden", "only staff tokens may read the audit log"));
     }
-    match blocking(move || server.store.audit_log()).await {
-        Ok(log) => {
-            let entries: Vec<Value> = log.iter().map(|r| json!({ "resource": r.to_audit_event() })).collect();
-            fhir_json(
-                StatusCode::OK,
-                json!({ "resourceType": "Bundle", "type": "searchset", "total": entries.len(), "entry": entries }),
-            )
+    let (mut count, mut offset) = (100usize, 0usize);
+    for (name, value) in query_pairs(query.as_deref()) {
+        let number = || {
+            value.parse::<usize>().map_err(|_| FhirError::invalid(name.clone(), format!("{name} is a whole number")))
+        };
+        match name.as_str() {
+            "_count" => match number() {
+                Ok(n) => count = n.min(1000),
+                Err(e) => return error(e),
+            },
+            "_offset" => match number() {
+                Ok(n) => offset = n,
+                Err(e) => return error(e),
+            },
+            other => {
+                return error(FhirError::invalid(
+                    other,
+                    format!("the audit log is searched by _count and _offset, not {other}"),
+                ))
+            }
+        }
+    }
+    let base = base(&headers);
+    match blocking(move || server.store.audit_page(offset, count)).await {
+        Ok((total, page)) => {
+            let entries: Vec<Value> = page.iter().map(|r| json!({ "resource": r.to_audit_event() })).collect();
+            let mut bundle = json!({ "resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries });
+            if offset + count < total {
+                bundle["link"] = json!([{ "relation": "next",
+                    "url": format!("{base}/AuditEvent?_count={count}&_offset={}", offset + count) }]);
+            }
+            fhir_json(StatusCode::OK, bundle)
         }
         Err(e) => error(e),
     }
 }
 
-/// CORS only for the origins partner tokens name: a preflight carries no token, so the
-/// union of them is what may ask; the token then decides.
+/// A query string's name=value pairs, decoded.
+fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (name, value) = p.split_once('=').unwrap_or((p, ""));
+            (store::decode(name), store::decode(value))
+        })
+        .collect()
+}
+
+/// CORS only for the origins tokens name: a preflight carries no token, so the union of
+/// them is what may ask; the token then decides.
 async fn cors(State(server): State<Arc<Server>>, request: Request, next: Next) -> Response {
     let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
     let allowed = match &origin {
@@ -347,20 +503,72 @@ async fn bundle(
 ) -> Response {
     let result = async {
         let json = body_json(&body)?;
-        if json["resourceType"] != "Bundle" {
-            return Err(FhirError::invalid("resourceType", "POST to the base takes a transaction or batch Bundle"));
-        }
+        validate::bundle(&json)?;
         policy::check(&server.ruleset, &caller.setting, &json)?;
         if let Some(upstream) = &server.upstream {
-            return Ok(Err(upstream.forward("POST", String::new(), Some(json.to_string()), None).await));
+            for entry in json["entry"].as_array().into_iter().flatten() {
+                if matches!(entry["request"]["method"].as_str(), Some("PUT" | "PATCH" | "DELETE")) {
+                    let url = entry["request"]["url"].as_str().unwrap_or_default();
+                    gateway_may_change(&server, upstream, &caller, url).await?;
+                }
+            }
+            let answer = upstream.exchange("POST", String::new(), Some(json.to_string()), None).await?;
+            if answer.success() {
+                // What the upstream server now holds was written by this caller.
+                let written: Vec<(String, String)> = serde_json::from_str::<Value>(&answer.text)
+                    .ok()
+                    .and_then(|r| r["entry"].as_array().cloned())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|e| e["response"]["location"].as_str().and_then(type_and_id))
+                    .collect();
+                let (server, caller) = (server.clone(), caller.clone());
+                blocking(move || {
+                    for (kind, id) in written {
+                        server.store.record_owner(&kind, &id, Principal::Token(&caller))?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            }
+            return Ok(Err(answer.into_response()));
         }
-        blocking(move || server.store.bundle(&json, &now())).await.map(Ok)
+        blocking(move || server.store.bundle(&json, &now(), Principal::Token(&caller))).await.map(Ok)
     }
     .await;
     match result {
         Ok(Ok(response)) => fhir_json(StatusCode::OK, response),
         Ok(Err(forwarded)) => forwarded,
         Err(e) => error(e),
+    }
+}
+
+/// Whether a gateway's caller may change `url` (`Type/id`) upstream: what it may read, as
+/// this gateway recorded its writer; where it recorded none, what the upstream server does
+/// not hold yet (a create by id) or what the caller may read unknown (the shared types).
+async fn gateway_may_change(
+    server: &Arc<Server>,
+    upstream: &Upstream,
+    caller: &Caller,
+    url: &str,
+) -> Result<(), FhirError> {
+    let (kind, id) = type_and_id(url)
+        .ok_or_else(|| FhirError::invalid("request.url", format!("\"{url}\" is not Type/id of an R4 resource")))?;
+    let owner = blocking({
+        let (server, kind, id) = (server.clone(), kind.clone(), id.clone());
+        move || server.store.owner(&kind, &id)
+    })
+    .await?;
+    let who = Principal::Token(caller);
+    let allowed = match owner {
+        Some(owner) => who.may_read(&kind, Some(&owner)),
+        None if who.may_read(&kind, None) => true,
+        None => upstream.exchange("GET", format!("/{kind}/{id}"), None, None).await?.status == 404,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(FhirError::new(403, "forbidden", format!("this token may not change {kind}/{id}")))
     }
 }
 
@@ -376,17 +584,39 @@ async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
     if let Some(upstream) = &server.upstream {
         let entry = &bundle["entry"][0];
         let method = if entry["request"]["method"] == "PUT" { "PUT" } else { "POST" };
-        let path = format!("/{}", entry["request"]["url"].as_str().unwrap_or_default());
+        let url = entry["request"]["url"].as_str().unwrap_or_default();
+        if method == "PUT" {
+            if let Err(e) = gateway_may_change(&server, upstream, &caller, url).await {
+                return error(e);
+            }
+        }
+        let path = format!("/{url}");
         let condition = entry["request"]["ifNoneExist"].as_str().map(str::to_owned);
-        return upstream.forward(method, path, Some(entry["resource"].to_string()), condition).await;
+        let answer = match upstream.exchange(method, path, Some(entry["resource"].to_string()), condition).await {
+            Ok(answer) => answer,
+            Err(e) => return error(e),
+        };
+        if answer.success() {
+            let written = answer.location.as_deref().and_then(type_and_id).or_else(|| {
+                let stored: Value = serde_json::from_str(&answer.text).ok()?;
+                Some((stored["resourceType"].as_str()?.to_owned(), stored["id"].as_str()?.to_owned()))
+            });
+            if let Some((kind, id)) = written {
+                let recorded = blocking(move || server.store.record_owner(&kind, &id, Principal::Token(&caller))).await;
+                if let Err(e) = recorded {
+                    return error(e);
+                }
+            }
+        }
+        return answer.into_response();
     }
     let result = blocking(move || {
-        let response = server.store.transaction(&bundle, &now())?;
+        let response = server.store.transaction(&bundle, &now(), Principal::Token(&caller))?;
         let r = &response["entry"][0]["response"];
         let location = r["location"].as_str().unwrap_or_default().to_owned();
         let mut parts = location.split('/');
         let (kind, id) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
-        let stored = server.store.read(kind, id)?;
+        let stored = server.store.read(kind, id, Principal::Token(&caller))?;
         Ok((r["status"] == "201 Created", location, stored))
     })
     .await;
@@ -413,6 +643,9 @@ async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Err(e) = resource_path(&server, &kind, None) {
+        return error(e);
+    }
     let resource = match body_json(&body) {
         Ok(r) => r,
         Err(e) => return error(e),
@@ -430,6 +663,9 @@ async fn update(
     Path((kind, id)): Path<(String, String)>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if let Err(e) = resource_path(&server, &kind, Some(&id)) {
+        return error(e);
+    }
     let resource = match body_json(&body) {
         Ok(r) => r,
         Err(e) => return error(e),
@@ -445,53 +681,116 @@ async fn update(
     .await
 }
 
-async fn read(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
-    if let Some(upstream) = &server.upstream {
-        return upstream.forward("GET", format!("/{kind}/{id}"), None, None).await;
+/// Whether a gateway's caller may read `kind/id`, as far as this gateway knows its writer.
+async fn gateway_may_read(server: &Arc<Server>, caller: &Caller, kind: &str, id: &str) -> Result<bool, FhirError> {
+    let owner = blocking({
+        let (server, kind, id) = (server.clone(), kind.to_owned(), id.to_owned());
+        move || server.store.owner(&kind, &id)
+    })
+    .await?;
+    Ok(Principal::Token(caller).may_read(kind, owner.as_ref()))
+}
+
+/// A read or a history of one resource: forwarded by a gateway, or from the store; only
+/// what the caller may read, anything else as absent.
+async fn read_one(server: Arc<Server>, caller: Caller, kind: String, id: String, history: bool) -> Response {
+    if let Err(e) = resource_path(&server, &kind, Some(&id)) {
+        return error(e);
     }
-    match blocking(move || server.store.read(&kind, &id)).await {
-        Ok(resource) => fhir_json(StatusCode::OK, resource),
+    if let Some(upstream) = &server.upstream {
+        return match gateway_may_read(&server, &caller, &kind, &id).await {
+            Ok(true) => {
+                let path = if history { format!("/{kind}/{id}/_history") } else { format!("/{kind}/{id}") };
+                upstream.forward("GET", path, None, None).await
+            }
+            Ok(false) => error(FhirError::not_found(format!("no {kind}/{id} that this token may read"))),
+            Err(e) => error(e),
+        };
+    }
+    let who = caller;
+    match blocking(move || {
+        if history {
+            server.store.history(&kind, &id, Principal::Token(&who))
+        } else {
+            server.store.read(&kind, &id, Principal::Token(&who))
+        }
+    })
+    .await
+    {
+        Ok(found) => fhir_json(StatusCode::OK, found),
         Err(e) => error(e),
     }
 }
 
-async fn history(State(server): State<Arc<Server>>, Path((kind, id)): Path<(String, String)>) -> Response {
-    if let Some(upstream) = &server.upstream {
-        return upstream.forward("GET", format!("/{kind}/{id}/_history"), None, None).await;
-    }
-    match blocking(move || server.store.history(&kind, &id)).await {
-        Ok(bundle) => fhir_json(StatusCode::OK, bundle),
-        Err(e) => error(e),
-    }
+async fn read(
+    State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    read_one(server, caller, kind, id, false).await
+}
+
+async fn history(
+    State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Response {
+    read_one(server, caller, kind, id, true).await
 }
 
 async fn search(
     State(server): State<Arc<Server>>,
+    Extension(caller): Extension<Caller>,
     Path(kind): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
+    if let Err(e) = resource_path(&server, &kind, None) {
+        return error(e);
+    }
     if let Some(upstream) = &server.upstream {
         let query = query.as_deref().map(|q| format!("?{q}")).unwrap_or_default();
-        return upstream.forward("GET", format!("/{kind}{query}"), None, None).await;
+        return match upstream.exchange("GET", format!("/{kind}{query}"), None, None).await {
+            Ok(answer) if answer.success() => match gateway_visible(&server, &caller, &answer.text).await {
+                Ok(bundle) => fhir_json(StatusCode::OK, bundle),
+                Err(e) => error(e),
+            },
+            Ok(answer) => answer.into_response(),
+            Err(e) => error(e),
+        };
     }
-    if !validate::TYPES.contains(&kind.as_str()) {
-        return error(FhirError::not_found(format!("this server keeps no {kind}")));
-    }
-    let params: Vec<(String, String)> = query
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (name, value) = p.split_once('=').unwrap_or((p, ""));
-            (store::decode(name), store::decode(value))
-        })
-        .collect();
+    let params = query_pairs(query.as_deref());
     let base = base(&headers);
-    match blocking(move || server.store.search(&kind, &params, &base)).await {
+    match blocking(move || server.store.search(&kind, &params, &base, Principal::Token(&caller))).await {
         Ok(bundle) => fhir_json(StatusCode::OK, bundle),
         Err(e) => error(e),
     }
+}
+
+/// An upstream search's Bundle with only the entries the caller may read. Its `total`
+/// then counts what the upstream server found, not what is shown, so it is dropped.
+async fn gateway_visible(server: &Arc<Server>, caller: &Caller, text: &str) -> Result<Value, FhirError> {
+    let mut bundle: Value = serde_json::from_str(text)
+        .map_err(|e| FhirError::new(502, "transient", format!("the upstream server's search is not JSON: {e}")))?;
+    let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
+    let mut visible = Vec::new();
+    for entry in entries {
+        let resource = &entry["resource"];
+        let (Some(kind), Some(id)) = (resource["resourceType"].as_str(), resource["id"].as_str()) else { continue };
+        // An OperationOutcome in a searchset is the server speaking, not a record.
+        if kind == "OperationOutcome" || gateway_may_read(server, caller, kind, id).await? {
+            visible.push(entry);
+        }
+    }
+    if let Some(object) = bundle.as_object_mut() {
+        object.remove("total");
+        if visible.is_empty() {
+            object.remove("entry");
+        } else {
+            object.insert("entry".into(), Value::Array(visible));
+        }
+    }
+    Ok(bundle)
 }
 
 /// The configuration the app reads at start: this server is its record backend.

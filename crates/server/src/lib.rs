@@ -2,6 +2,7 @@
 //! submissions (transactions, conditional create, search), validating every write.
 //! `http` puts it on the network with the app's files; `serve` runs it.
 
+pub mod access;
 pub mod http;
 pub mod outcome;
 pub mod policy;
@@ -47,7 +48,9 @@ pub async fn serve(options: ServeOptions) -> Result<(), String> {
     if !entries.is_empty() && options.upstream.is_none() {
         let bundle = serde_json::json!({ "resourceType": "Bundle", "type": "transaction", "entry": entries });
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
-        store.transaction(&bundle, &now).map_err(|e| format!("the templates could not be stored: {e}"))?;
+        store
+            .transaction(&bundle, &now, access::Principal::Server)
+            .map_err(|e| format!("the templates could not be stored: {e}"))?;
     }
     let upstream = options.upstream.clone();
     let server = Arc::new(http::Server { store, dist: options.dist.clone(), ruleset: options.ruleset, upstream });

@@ -10,6 +10,7 @@ use base64::Engine as _;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use serde_json::{json, Map, Value};
 
+use crate::access::{Owner, Principal};
 use crate::outcome::FhirError;
 use crate::validate;
 
@@ -58,9 +59,13 @@ pub struct AuditRecord {
     pub who: String,
     /// Method and path (`POST /fhir`).
     pub action: String,
+    /// The query string as sent (`name=Begum&birthdate=1992-05-03`): for a search, whom
+    /// it looked for.
+    pub query: Option<String>,
     /// The web origin or the peer address.
     pub origin: Option<String>,
-    /// The HTTP status answered.
+    /// The HTTP status answered; 0 while the request is being handled (or if the server
+    /// stopped before it answered).
     pub outcome: u16,
 }
 
@@ -79,17 +84,31 @@ impl AuditRecord {
             400..=499 => "4",
             _ => "8",
         };
+        // A read of one resource names it, so the log says whose record was opened; a
+        // search keeps its query (base64, as R4's AuditEvent.entity.query is).
+        let resource =
+            path.strip_prefix("/fhir/").filter(|p| p.split('/').count() >= 2 && !p.starts_with("AuditEvent"));
+        let mut entity = json!({ "what": { "display": path } });
+        if let Some(reference) = resource {
+            let mut parts = reference.split('/');
+            let (kind, id) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+            entity["what"]["reference"] = json!(format!("{kind}/{id}"));
+        }
+        if let Some(query) = self.query.as_deref().filter(|q| !q.is_empty()) {
+            entity["query"] = json!(base64::engine::general_purpose::STANDARD.encode(query));
+            entity["description"] = json!(query);
+        }
         json!({
             "resourceType": "AuditEvent",
             "type": { "system": "http://terminology.hl7.org/CodeSystem/audit-event-type", "code": "rest", "display": "RESTful Operation" },
             "action": action,
             "recorded": self.recorded,
             "outcome": outcome,
-            "outcomeDesc": format!("HTTP {}", self.outcome),
+            "outcomeDesc": if self.outcome == 0 { "no answer recorded".to_owned() } else { format!("HTTP {}", self.outcome) },
             "agent": [{ "who": { "display": self.who }, "requestor": true,
                         "network": { "address": self.origin.clone().unwrap_or_else(|| "unknown".into()), "type": "5" } }],
             "source": { "observer": { "display": "Formwell server" } },
-            "entity": [{ "what": { "display": path } }],
+            "entity": [entity],
         })
     }
 }
@@ -140,12 +159,38 @@ impl Store {
              CREATE INDEX IF NOT EXISTS search_value ON search (type, param, value);
              CREATE INDEX IF NOT EXISTS search_resource ON search (type, id);",
         )?;
+        // Who first wrote each resource through this server, for `access`. A store made
+        // before writers were recorded has them all written by no one known, in no setting.
+        let had_owners: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'owner'",
+            [],
+            |r| r.get(0),
+        )?;
+        connection.execute_batch(
+            "CREATE TABLE IF NOT EXISTS owner (
+                 type TEXT NOT NULL, id TEXT NOT NULL, writer TEXT NOT NULL, setting TEXT, PRIMARY KEY (type, id));",
+        )?;
+        if !had_owners {
+            connection.execute(
+                "INSERT OR IGNORE INTO owner (type, id, writer, setting)
+                 SELECT type, id, '(before writers were recorded)', NULL FROM resource",
+                [],
+            )?;
+        }
         crate::tokens::prepare(&connection)?;
         connection.execute_batch(
             "CREATE TABLE IF NOT EXISTS audit (
                  recorded TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
                  origin TEXT, outcome INTEGER NOT NULL)",
         )?;
+        let has_query: bool = connection.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('audit') WHERE name = 'query'",
+            [],
+            |r| r.get(0),
+        )?;
+        if !has_query {
+            connection.execute_batch("ALTER TABLE audit ADD COLUMN query TEXT")?;
+        }
         Ok(Store { connection: Mutex::new(connection) })
     }
 
@@ -177,16 +222,17 @@ impl Store {
 
     /// Carries out a transaction (all or nothing) or a batch (each entry on its own),
     /// returning the response Bundle.
-    pub fn bundle(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+    pub fn bundle(&self, bundle: &Value, now: &str, who: Principal<'_>) -> Result<Value, FhirError> {
         match bundle["type"].as_str() {
-            Some("transaction") => self.transaction(bundle, now),
-            Some("batch") => self.batch(bundle, now),
+            Some("transaction") => self.transaction(bundle, now, who),
+            Some("batch") => self.batch(bundle, now, who),
             _ => Err(FhirError::invalid("Bundle.type", "POST to the base takes a transaction or batch Bundle")),
         }
     }
 
     /// All entries in one SQLite transaction; the first failure rolls everything back.
-    pub fn transaction(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+    /// `who` is recorded as the writer of what is new, and may change only what it may read.
+    pub fn transaction(&self, bundle: &Value, now: &str, who: Principal<'_>) -> Result<Value, FhirError> {
         let entries = bundle["entry"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         for (i, entry) in entries.iter().enumerate() {
             if let Some(resource) = entry.get("resource").filter(|r| r["resourceType"] != "Binary") {
@@ -241,6 +287,17 @@ impl Store {
                 continue;
             };
             let method = entry["request"]["method"].as_str().unwrap_or("");
+            if matches!(method, "PUT" | "PATCH") && current(&tx, &kind, &id)?.is_some() {
+                let owner = owner_of(&tx, &kind, &id)?;
+                if !who.may_read(&kind, owner.as_ref()) {
+                    return Err(FhirError {
+                        status: 403,
+                        code: "forbidden",
+                        text: format!("this token may not change {kind}/{id}"),
+                        expression: Some(format!("{at}.request.url")),
+                    });
+                }
+            }
             let result = match method {
                 "POST" if exists => {
                     let version = current(&tx, &kind, &id)?.map(|(v, _, _)| v).unwrap_or(1);
@@ -256,7 +313,7 @@ impl Store {
                         ));
                     }
                     rewrite_references(&mut resource, &rewrites);
-                    let (version, status) = write(&tx, &kind, &id, resource, now)?;
+                    let (version, status) = write(&tx, &kind, &id, resource, now, who)?;
                     Done { status, kind, id, version, last_updated: now.to_owned() }
                 }
                 "PATCH" => {
@@ -268,7 +325,7 @@ impl Store {
                         }
                     })?;
                     validate::resource(&patched).map_err(|e| e.within(&format!("{kind}/{id}")))?;
-                    let (version, status) = write(&tx, &kind, &id, patched, now)?;
+                    let (version, status) = write(&tx, &kind, &id, patched, now, who)?;
                     Done { status, kind, id, version, last_updated: now.to_owned() }
                 }
                 _ => unreachable!("methods were checked above"),
@@ -280,12 +337,12 @@ impl Store {
     }
 
     /// Each entry on its own; a failure is reported in that entry's response.
-    fn batch(&self, bundle: &Value, now: &str) -> Result<Value, FhirError> {
+    fn batch(&self, bundle: &Value, now: &str, who: Principal<'_>) -> Result<Value, FhirError> {
         let entries = bundle["entry"].as_array().cloned().unwrap_or_default();
         let mut results = Vec::new();
         for entry in entries {
             let single = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
-            results.push(Some(match self.transaction(&single, now) {
+            results.push(Some(match self.transaction(&single, now, who) {
                 Ok(response) => Ok(response["entry"][0].clone()),
                 Err(e) => Err(e),
             }));
@@ -303,9 +360,13 @@ impl Store {
         Ok(json!({ "resourceType": "Bundle", "type": "batch-response", "entry": out }))
     }
 
-    /// A resource's current version.
-    pub fn read(&self, kind: &str, id: &str) -> Result<Value, FhirError> {
+    /// A resource's current version, if `who` may read it (one it may not read is as
+    /// good as absent: its existence is not given away either).
+    pub fn read(&self, kind: &str, id: &str, who: Principal<'_>) -> Result<Value, FhirError> {
         let connection = self.lock();
+        if !who.may_read(kind, owner_of(&connection, kind, id)?.as_ref()) {
+            return Err(FhirError::not_found(format!("no {kind}/{id} that this token may read")));
+        }
         let json: Option<String> = connection
             .query_row("SELECT json FROM resource WHERE type = ?1 AND id = ?2", params![kind, id], |r| r.get(0))
             .optional()?;
@@ -313,9 +374,12 @@ impl Store {
         serde_json::from_str(&json).map_err(|e| FhirError::new(500, "exception", e.to_string()))
     }
 
-    /// Every version of a resource, newest first.
-    pub fn history(&self, kind: &str, id: &str) -> Result<Value, FhirError> {
+    /// Every version of a resource, newest first, if `who` may read it.
+    pub fn history(&self, kind: &str, id: &str, who: Principal<'_>) -> Result<Value, FhirError> {
         let connection = self.lock();
+        if !who.may_read(kind, owner_of(&connection, kind, id)?.as_ref()) {
+            return Err(FhirError::not_found(format!("no {kind}/{id} that this token may read")));
+        }
         let mut statement =
             connection.prepare("SELECT json FROM history WHERE type = ?1 AND id = ?2 ORDER BY version DESC")?;
         let versions: Vec<String> = statement.query_map(params![kind, id], |r| r.get(0))?.collect::<Result<_, _>>()?;
@@ -331,7 +395,14 @@ impl Store {
     }
 
     /// A search: every parameter must match (AND); `_count` pages, `_offset` moves along.
-    pub fn search(&self, kind: &str, query: &[(String, String)], base: &str) -> Result<Value, FhirError> {
+    /// Only what `who` may read is found.
+    pub fn search(
+        &self,
+        kind: &str,
+        query: &[(String, String)],
+        base: &str,
+        who: Principal<'_>,
+    ) -> Result<Value, FhirError> {
         let connection = self.lock();
         let mut ids: Option<Vec<String>> = None;
         let mut count = 50usize;
@@ -367,10 +438,21 @@ impl Store {
             });
         }
         let mut rows: Vec<(String, String, String)> = {
-            let mut statement = connection
-                .prepare("SELECT id, last_updated, json FROM resource WHERE type = ?1 ORDER BY last_updated, id")?;
-            let all = statement.query_map(params![kind], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            all.collect::<Result<_, _>>()?
+            let mut statement = connection.prepare(
+                "SELECT r.id, r.last_updated, r.json, o.writer, o.setting FROM resource r
+                 LEFT JOIN owner o ON o.type = r.type AND o.id = r.id
+                 WHERE r.type = ?1 ORDER BY r.last_updated, r.id",
+            )?;
+            let all = statement.query_map(params![kind], |r| {
+                let writer: Option<String> = r.get(3)?;
+                let owner = writer.map(|writer| Owner { writer, setting: r.get(4).ok().flatten() });
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, owner))
+            })?;
+            let all: Vec<(String, String, String, Option<Owner>)> = all.collect::<Result<_, _>>()?;
+            all.into_iter()
+                .filter(|(_, _, _, owner)| who.may_read(kind, owner.as_ref()))
+                .map(|(id, updated, json, _)| (id, updated, json))
+                .collect()
         };
         if let Some(ids) = &ids {
             rows.retain(|(id, _, _)| ids.contains(id));
@@ -404,30 +486,64 @@ impl Store {
         Ok(bundle)
     }
 
-    /// Records one request in the audit log.
-    pub fn audit(&self, event: &AuditRecord) -> Result<(), FhirError> {
-        self.lock().execute(
-            "INSERT INTO audit (recorded, who, action, origin, outcome) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![event.recorded, event.who, event.action, event.origin, event.outcome],
+    /// Records a request in the audit log before it is handled, returning the record's
+    /// number for [`Store::audit_outcome`]. A request whose record cannot be written is
+    /// not to be handled at all (the audit log fails closed).
+    pub fn audit(&self, event: &AuditRecord) -> Result<i64, FhirError> {
+        let connection = self.lock();
+        connection.execute(
+            "INSERT INTO audit (recorded, who, action, origin, outcome, query) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![event.recorded, event.who, event.action, event.origin, event.outcome, event.query],
         )?;
+        Ok(connection.last_insert_rowid())
+    }
+
+    /// Records how a request ended (its HTTP status).
+    pub fn audit_outcome(&self, record: i64, outcome: u16) -> Result<(), FhirError> {
+        self.lock().execute("UPDATE audit SET outcome = ?2 WHERE rowid = ?1", params![record, outcome])?;
         Ok(())
     }
 
-    /// The audit log, oldest first.
+    /// The whole audit log, oldest first.
     pub fn audit_log(&self) -> Result<Vec<AuditRecord>, FhirError> {
+        Ok(self.audit_page(0, usize::MAX)?.1)
+    }
+
+    /// One page of the audit log, oldest first, and how many records it holds in all.
+    pub fn audit_page(&self, offset: usize, count: usize) -> Result<(usize, Vec<AuditRecord>), FhirError> {
         let connection = self.lock();
-        let mut statement =
-            connection.prepare("SELECT recorded, who, action, origin, outcome FROM audit ORDER BY rowid")?;
-        let rows = statement.query_map([], |r| {
+        let total: i64 = connection.query_row("SELECT COUNT(*) FROM audit", [], |r| r.get(0))?;
+        let mut statement = connection.prepare(
+            "SELECT recorded, who, action, origin, outcome, query FROM audit ORDER BY rowid LIMIT ?1 OFFSET ?2",
+        )?;
+        let limit = i64::try_from(count).unwrap_or(i64::MAX);
+        let rows = statement.query_map(params![limit, offset as i64], |r| {
             Ok(AuditRecord {
                 recorded: r.get(0)?,
                 who: r.get(1)?,
                 action: r.get(2)?,
                 origin: r.get(3)?,
                 outcome: r.get(4)?,
+                query: r.get(5)?,
             })
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok((total as usize, rows.collect::<Result<_, _>>()?))
+    }
+
+    /// Records who wrote a resource that a gateway's upstream server now holds (the
+    /// store's own writes record it in the same transaction).
+    pub fn record_owner(&self, kind: &str, id: &str, who: Principal<'_>) -> Result<(), FhirError> {
+        let owner = who.owner();
+        self.lock().execute(
+            "INSERT OR IGNORE INTO owner (type, id, writer, setting) VALUES (?1, ?2, ?3, ?4)",
+            params![kind, id, owner.writer, owner.setting],
+        )?;
+        Ok(())
+    }
+
+    /// Who first wrote a resource through this server, if that is known.
+    pub fn owner(&self, kind: &str, id: &str) -> Result<Option<Owner>, FhirError> {
+        owner_of(&self.lock(), kind, id)
     }
 
     /// How many resources of a type are stored.
@@ -460,6 +576,15 @@ fn compare_prefix(op: &str, stored: &str, wanted: &str) -> bool {
     }
 }
 
+/// Who first wrote a resource through this server, if that is known.
+fn owner_of(connection: &Connection, kind: &str, id: &str) -> Result<Option<Owner>, FhirError> {
+    Ok(connection
+        .query_row("SELECT writer, setting FROM owner WHERE type = ?1 AND id = ?2", params![kind, id], |r| {
+            Ok(Owner { writer: r.get(0)?, setting: r.get(1)? })
+        })
+        .optional()?)
+}
+
 fn new_id(tx: &Transaction<'_>) -> Result<String, FhirError> {
     let hex: String = tx.query_row("SELECT lower(hex(randomblob(16)))", [], |r| r.get(0))?;
     Ok(format!("{}-{}-4{}-{}-{}", &hex[0..8], &hex[8..12], &hex[13..16], &hex[16..20], &hex[20..32]))
@@ -482,6 +607,7 @@ fn write(
     id: &str,
     mut resource: Value,
     now: &str,
+    who: Principal<'_>,
 ) -> Result<(i64, &'static str), FhirError> {
     let previous = current(tx, kind, id)?;
     let version = previous.as_ref().map_or(1, |(v, _, _)| v + 1);
@@ -501,6 +627,13 @@ fn write(
         "INSERT INTO history (type, id, version, last_updated, json) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![kind, id, version, now, text],
     )?;
+    if previous.is_none() {
+        let owner = who.owner();
+        tx.execute(
+            "INSERT OR IGNORE INTO owner (type, id, writer, setting) VALUES (?1, ?2, ?3, ?4)",
+            params![kind, id, owner.writer, owner.setting],
+        )?;
+    }
     tx.execute("DELETE FROM search WHERE type = ?1 AND id = ?2", params![kind, id])?;
     for (param, system, value) in index_values(kind, &resource) {
         tx.execute(

@@ -15,6 +15,191 @@ pub const TYPES: [&str; 7] =
 
 type Check = Result<(), FhirError>;
 
+/// Every resource type R4 (4.0.1) defines. A gateway forwards requests for these only: a
+/// path segment that is not one of them is not a FHIR request, whatever the upstream
+/// server might make of it.
+#[rustfmt::skip]
+pub const R4_TYPES: [&str; 146] = [
+    "Account", "ActivityDefinition", "AdverseEvent", "AllergyIntolerance", "Appointment", "AppointmentResponse",
+    "AuditEvent", "Basic", "Binary", "BiologicallyDerivedProduct", "BodyStructure", "Bundle", "CapabilityStatement",
+    "CarePlan", "CareTeam", "CatalogEntry", "ChargeItem", "ChargeItemDefinition", "Claim", "ClaimResponse",
+    "ClinicalImpression", "CodeSystem", "Communication", "CommunicationRequest", "CompartmentDefinition",
+    "Composition", "ConceptMap", "Condition", "Consent", "Contract", "Coverage", "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse", "DetectedIssue", "Device", "DeviceDefinition", "DeviceMetric", "DeviceRequest",
+    "DeviceUseStatement", "DiagnosticReport", "DocumentManifest", "DocumentReference", "EffectEvidenceSynthesis",
+    "Encounter", "Endpoint", "EnrollmentRequest", "EnrollmentResponse", "EpisodeOfCare", "EventDefinition",
+    "Evidence", "EvidenceVariable", "ExampleScenario", "ExplanationOfBenefit", "FamilyMemberHistory", "Flag", "Goal",
+    "GraphDefinition", "Group", "GuidanceResponse", "HealthcareService", "ImagingStudy", "Immunization",
+    "ImmunizationEvaluation", "ImmunizationRecommendation", "ImplementationGuide", "InsurancePlan", "Invoice",
+    "Library", "Linkage", "List", "Location", "Measure", "MeasureReport", "Media", "Medication",
+    "MedicationAdministration", "MedicationDispense", "MedicationKnowledge", "MedicationRequest",
+    "MedicationStatement", "MedicinalProduct", "MedicinalProductAuthorization", "MedicinalProductContraindication",
+    "MedicinalProductIndication", "MedicinalProductIngredient", "MedicinalProductInteraction",
+    "MedicinalProductManufactured", "MedicinalProductPackaged", "MedicinalProductPharmaceutical",
+    "MedicinalProductUndesirableEffect", "MessageDefinition", "MessageHeader", "MolecularSequence", "NamingSystem",
+    "NutritionOrder", "Observation", "ObservationDefinition", "OperationDefinition", "OperationOutcome",
+    "Organization", "OrganizationAffiliation", "Parameters", "Patient", "PaymentNotice", "PaymentReconciliation",
+    "Person", "PlanDefinition", "Practitioner", "PractitionerRole", "Procedure", "Provenance", "Questionnaire",
+    "QuestionnaireResponse", "RelatedPerson", "RequestGroup", "ResearchDefinition", "ResearchElementDefinition",
+    "ResearchStudy", "ResearchSubject", "RiskAssessment", "RiskEvidenceSynthesis", "Schedule", "SearchParameter",
+    "ServiceRequest", "Slot", "Specimen", "SpecimenDefinition", "StructureDefinition", "StructureMap", "Subscription",
+    "Substance", "SubstanceNucleicAcid", "SubstancePolymer", "SubstanceProtein", "SubstanceReferenceInformation",
+    "SubstanceSourceMaterial", "SubstanceSpecification", "SupplyDelivery", "SupplyRequest", "Task",
+    "TerminologyCapabilities", "TestReport", "TestScript", "ValueSet", "VerificationResult", "VisionPrescription",
+];
+
+/// Whether `id` is an R4 resource id: 1 to 64 of `A-Z a-z 0-9 - .` (so never `/`, `?` or
+/// `..` once decoded, and nothing an upstream server could read as another path).
+pub fn is_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id != "."
+        && id != ".."
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// Checks a request path under `/fhir` as it came, before any decoding: every segment
+/// must be plain. An encoded `/`, `?`, `#` or `\`, a `.` or `..` segment (encoded or
+/// not) or a control character could turn into another path once an upstream server
+/// decodes it.
+pub fn plain_path(raw: &str) -> Check {
+    for segment in raw.split('/') {
+        let decoded = crate::store::decode(segment);
+        let hostile = decoded == "."
+            || decoded == ".."
+            || decoded.chars().any(|c| matches!(c, '/' | '?' | '#' | '\\') || c.is_control())
+            || segment.contains('%') && decoded.contains('%');
+        if hostile {
+            return Err(FhirError::invalid(
+                "(request path)",
+                format!("the path segment \"{segment}\" is not a plain FHIR name or id"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The elements of an R4 Bundle, of its entries, and of an entry's request.
+const BUNDLE_ELEMENTS: &[&str] = &[
+    "resourceType",
+    "id",
+    "meta",
+    "implicitRules",
+    "language",
+    "identifier",
+    "type",
+    "timestamp",
+    "total",
+    "link",
+    "entry",
+    "signature",
+];
+const ENTRY_ELEMENTS: &[&str] =
+    &["id", "extension", "modifierExtension", "link", "fullUrl", "resource", "search", "request", "response"];
+const REQUEST_ELEMENTS: &[&str] = &[
+    "id",
+    "extension",
+    "modifierExtension",
+    "method",
+    "url",
+    "ifNoneMatch",
+    "ifModifiedSince",
+    "ifMatch",
+    "ifNoneExist",
+];
+
+/// Checks a Bundle posted to the base: a transaction or batch whose every element is one R4
+/// defines, with its entries as an array of objects, each request a method and a url. A
+/// misspelt `entry` must not pass as an empty transaction, which a client would take for
+/// success.
+pub fn bundle(json: &Value) -> Check {
+    let Some(object) = json.as_object() else {
+        return Err(FhirError::invalid("Bundle", "the body must be a JSON object"));
+    };
+    if object.get("resourceType").and_then(Value::as_str) != Some("Bundle") {
+        return Err(FhirError::invalid("resourceType", "POST to the base takes a transaction or batch Bundle"));
+    }
+    for key in object.keys() {
+        let name = key.strip_prefix('_').unwrap_or(key);
+        if !BUNDLE_ELEMENTS.contains(&name) {
+            return Err(FhirError::invalid(
+                format!("Bundle.{key}"),
+                format!("{key} is not an element of an R4 Bundle"),
+            ));
+        }
+    }
+    match object.get("type").and_then(Value::as_str) {
+        Some("transaction" | "batch") => {}
+        Some(other) => {
+            return Err(FhirError::invalid(
+                "Bundle.type",
+                format!("POST to the base takes a transaction or batch Bundle, not \"{other}\""),
+            ))
+        }
+        None => return Err(FhirError::invalid("Bundle.type", "a Bundle needs a type (transaction or batch)")),
+    }
+    let entries = match object.get("entry") {
+        None => return Ok(()),
+        Some(Value::Array(entries)) => entries,
+        Some(_) => return Err(FhirError::invalid("Bundle.entry", "entry must be an array of entries")),
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        let at = format!("Bundle.entry[{i}]");
+        let Some(entry) = entry.as_object() else {
+            return Err(FhirError::invalid(at, "an entry must be a JSON object"));
+        };
+        for key in entry.keys() {
+            if !ENTRY_ELEMENTS.contains(&key.as_str()) {
+                return Err(FhirError::invalid(
+                    format!("{at}.{key}"),
+                    format!("{key} is not an element of a Bundle entry"),
+                ));
+            }
+        }
+        if entry.get("fullUrl").is_some_and(|u| !u.is_string()) {
+            return Err(FhirError::invalid(format!("{at}.fullUrl"), "fullUrl must be a string"));
+        }
+        if entry.get("resource").is_some_and(|r| !r.is_object()) {
+            return Err(FhirError::invalid(format!("{at}.resource"), "resource must be a JSON object"));
+        }
+        let Some(request) = entry.get("request") else {
+            return Err(FhirError::invalid(
+                format!("{at}.request"),
+                "each entry of a transaction or batch needs a request",
+            ));
+        };
+        let Some(request) = request.as_object() else {
+            return Err(FhirError::invalid(format!("{at}.request"), "request must be a JSON object"));
+        };
+        for key in request.keys() {
+            if !REQUEST_ELEMENTS.contains(&key.as_str()) {
+                return Err(FhirError::invalid(
+                    format!("{at}.request.{key}"),
+                    format!("{key} is not an element of a Bundle entry's request"),
+                ));
+            }
+        }
+        match request.get("method").and_then(Value::as_str) {
+            Some("GET" | "HEAD" | "POST" | "PUT" | "DELETE" | "PATCH") => {}
+            _ => {
+                return Err(FhirError::invalid(
+                    format!("{at}.request.method"),
+                    "method must be one of GET, HEAD, POST, PUT, DELETE, PATCH",
+                ))
+            }
+        }
+        if !request.get("url").is_some_and(|u| u.as_str().is_some_and(|u| !u.is_empty())) {
+            return Err(FhirError::invalid(format!("{at}.request.url"), "request.url must be a non-empty string"));
+        }
+        for key in ["ifNoneMatch", "ifModifiedSince", "ifMatch", "ifNoneExist"] {
+            if request.get(key).is_some_and(|v| !v.is_string()) {
+                return Err(FhirError::invalid(format!("{at}.request.{key}"), format!("{key} must be a string")));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Elements every resource may have (Resource and DomainResource).
 const COMMON: &[&str] =
     &["resourceType", "id", "meta", "implicitRules", "language", "text", "contained", "extension", "modifierExtension"];
@@ -402,10 +587,7 @@ impl Validator {
     }
 
     fn id(&mut self, value: &Value) -> Check {
-        let ok = value.as_str().is_some_and(|s| {
-            !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-        });
-        if ok {
+        if value.as_str().is_some_and(is_id) {
             Ok(())
         } else {
             Err(self.error("", "an id is 1 to 64 letters, digits, '-' or '.'"))

@@ -6,6 +6,7 @@ mod common;
 
 use common::harmful_bundle;
 use formwell_engine::Idempotency;
+use formwell_server::access::Principal;
 use formwell_server::Store;
 use serde_json::{json, Value};
 
@@ -19,7 +20,7 @@ fn search(store: &Store, query: &str) -> Value {
         .map(|p| p.split_once('=').unwrap())
         .map(|(a, b)| (a.into(), b.into()))
         .collect();
-    store.search(kind, &params, "http://127.0.0.1:8080/fhir").unwrap()
+    store.search(kind, &params, "http://127.0.0.1:8080/fhir", Principal::Server).unwrap()
 }
 
 fn total(store: &Store, query: &str) -> u64 {
@@ -30,7 +31,11 @@ fn total(store: &Store, query: &str) -> u64 {
 fn a_submission_is_stored_whole_with_its_references_resolved() {
     let store = Store::in_memory().unwrap();
     let response = store
-        .bundle(&harmful_bundle("5f0c6a3e-9b1d-4c2a-8e7f-1a2b3c4d5e6f", Idempotency::ConditionalCreate), NOW)
+        .bundle(
+            &harmful_bundle("5f0c6a3e-9b1d-4c2a-8e7f-1a2b3c4d5e6f", Idempotency::ConditionalCreate),
+            NOW,
+            Principal::Server,
+        )
         .unwrap();
     assert_eq!(response["type"], "transaction-response");
     let statuses: Vec<&str> =
@@ -56,8 +61,8 @@ fn the_same_bundle_twice_leaves_one_copy_of_each() {
             "22222222-2222-4222-8222-222222222222"
         };
         let bundle = harmful_bundle(sid, mode);
-        store.bundle(&bundle, NOW).unwrap();
-        let again = store.bundle(&bundle, "2026-11-26T10:16:00.000Z").unwrap();
+        store.bundle(&bundle, NOW, Principal::Server).unwrap();
+        let again = store.bundle(&bundle, "2026-11-26T10:16:00.000Z", Principal::Server).unwrap();
         assert!(
             again["entry"].as_array().unwrap().iter().all(|e| e["response"]["status"] != "201 Created"),
             "{mode:?}: nothing new"
@@ -73,7 +78,7 @@ fn one_invalid_entry_stores_nothing_and_is_named() {
     let store = Store::in_memory().unwrap();
     let mut bundle = harmful_bundle("33333333-3333-4333-8333-333333333333", Idempotency::ConditionalCreate);
     bundle["entry"][2]["resource"]["code"]["coding"][0]["code"] = json!(" 161714006");
-    let error = store.bundle(&bundle, NOW).unwrap_err();
+    let error = store.bundle(&bundle, NOW, Principal::Server).unwrap_err();
     assert_eq!(error.status, 400);
     assert_eq!(error.expression.as_deref(), Some("Bundle.entry[2].resource.code.coding[0].code"));
     assert!(error.text.contains("invalid code format"), "{}", error.text);
@@ -88,7 +93,7 @@ fn a_patch_tests_the_version_and_a_failed_one_rolls_the_transaction_back() {
     let put = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
         "resource": {"resourceType": "Patient", "address": [{"use": "home", "line": ["1 Old Road"]}]},
         "request": {"method": "PUT", "url": "Patient/p1"}}]});
-    store.bundle(&put, NOW).unwrap();
+    store.bundle(&put, NOW, Principal::Server).unwrap();
     let patch = |version: &str, sid: &str| {
         let ops = json!([{"op": "test", "path": "/meta/versionId", "value": version},
                          {"op": "add", "path": "/address/-", "value": {"use": "temp", "line": ["2 New Road"]}}]);
@@ -99,15 +104,15 @@ fn a_patch_tests_the_version_and_a_failed_one_rolls_the_transaction_back() {
             "request": {"method": "PATCH", "url": "Patient/p1"}}));
         bundle
     };
-    store.bundle(&patch("1", "44444444-4444-4444-8444-444444444444"), NOW).unwrap();
-    let patient = store.read("Patient", "p1").unwrap();
+    store.bundle(&patch("1", "44444444-4444-4444-8444-444444444444"), NOW, Principal::Server).unwrap();
+    let patient = store.read("Patient", "p1", Principal::Server).unwrap();
     assert_eq!(patient["address"].as_array().unwrap().len(), 2);
     assert_eq!(patient["meta"]["versionId"], "2");
-    let stale = store.bundle(&patch("1", "55555555-5555-4555-8555-555555555555"), NOW).unwrap_err();
+    let stale = store.bundle(&patch("1", "55555555-5555-4555-8555-555555555555"), NOW, Principal::Server).unwrap_err();
     assert_eq!(stale.status, 412);
     assert!(stale.text.contains("changed since the patch was made"));
     assert_eq!(store.count("QuestionnaireResponse").unwrap(), 1, "the stale transaction stored nothing");
-    assert_eq!(store.history("Patient", "p1").unwrap()["total"], 2);
+    assert_eq!(store.history("Patient", "p1", Principal::Server).unwrap()["total"], 2);
 }
 
 #[test]
@@ -117,7 +122,7 @@ fn search_pages_with_count_and_filters_by_last_updated() {
         let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
             "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:test", "value": format!("p{i}")}]},
             "request": {"method": "POST", "url": "Patient"}}]});
-        store.bundle(&bundle, &format!("2026-11-2{i}T10:00:00.000Z")).unwrap();
+        store.bundle(&bundle, &format!("2026-11-2{i}T10:00:00.000Z"), Principal::Server).unwrap();
     }
     let page = search(&store, "Patient?_count=2");
     assert_eq!(page["total"], 5);
@@ -128,7 +133,7 @@ fn search_pages_with_count_and_filters_by_last_updated() {
     assert_eq!(total(&store, "Patient?identifier=p3"), 1);
     assert_eq!(total(&store, "Patient?identifier=urn:other|p3"), 0);
     assert!(store
-        .search("Patient", &[("colour".into(), "red".into())], "")
+        .search("Patient", &[("colour".into(), "red".into())], "", Principal::Server)
         .unwrap_err()
         .text
         .contains("cannot be searched by colour"));
@@ -141,7 +146,11 @@ fn an_acknowledged_transaction_survives_closing_the_file() {
     {
         let store = Store::open(&path).unwrap();
         store
-            .bundle(&harmful_bundle("66666666-6666-4666-8666-666666666666", Idempotency::ConditionalCreate), NOW)
+            .bundle(
+                &harmful_bundle("66666666-6666-4666-8666-666666666666", Idempotency::ConditionalCreate),
+                NOW,
+                Principal::Server,
+            )
             .unwrap();
     }
     let reopened = Store::open(&path).unwrap();

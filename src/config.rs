@@ -4,7 +4,9 @@
 //! beside the app, then from the page's query string for testing
 //! (`?fhir=http://127.0.0.1:9000&patient=Patient/1&setting=midwifery`), which wins.
 //! The token lives in memory, and on the tablet only encrypted under the signed-in member of
-//! staff's key (see `vault`); never in localStorage.
+//! staff's key (see `vault`), bound to the record system it was given for; never in
+//! localStorage. The served file is public (anyone can fetch it, and the service worker
+//! keeps it), so a token in it is refused: each member of staff opens their own link.
 
 use std::rc::Rc;
 
@@ -47,6 +49,9 @@ pub enum BackendState {
     Unsuitable(String),
     /// Not reached; submissions wait and are tried again.
     Unreachable(String),
+    /// Reached, but it does not take this tablet's sign-in (or there is none for it):
+    /// submissions wait for a working one.
+    NotAllowed(String),
 }
 
 /// The app's configuration and its code-impact rules, shared with every page.
@@ -63,9 +68,11 @@ pub struct AppConfig {
     pub rules: RulesState,
     /// Who is signed in, with their key; `None` while signed out or locked.
     pub session: Option<Session>,
-    /// A token the served configuration file gives every user of this copy of the app,
-    /// which the next person to sign in gets too.
-    pub shared_token: Option<String>,
+    /// The record system the served configuration file names: this tablet's own. One the
+    /// address names instead is shown as another system.
+    pub served_base: Option<String>,
+    /// The served configuration file held a token, which was ignored (it is public).
+    pub public_token_ignored: bool,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -112,7 +119,8 @@ impl Default for AppConfig {
             lock_after_s: DEFAULT_LOCK_AFTER_S,
             rules: RulesState::Loading,
             session: None,
-            shared_token: None,
+            served_base: None,
+            public_token_ignored: false,
         }
     }
 }
@@ -137,18 +145,33 @@ impl AppConfig {
         }
     }
 
-    /// Reads the served configuration file (a JSON object of the same names).
+    /// Reads the served configuration file (a JSON object of the same names). A token in
+    /// it is ignored: the file is public.
     pub fn apply_file(&mut self, json: &Value) {
         if let Some(object) = json.as_object() {
             for (key, value) in object {
+                if key == "token" {
+                    self.public_token_ignored = true;
+                    continue;
+                }
                 let text = value.as_str().map(str::to_owned).or_else(|| value.as_u64().map(|n| n.to_string()));
                 if let Some(text) = text {
                     self.set(key, text);
                 }
             }
         }
-        self.shared_token = self.backend.as_ref().and_then(|b| b.token.clone());
+        self.served_base = self.backend.as_ref().map(|b| b.base.clone()).filter(|b| !b.is_empty());
         self.settle_backend();
+    }
+
+    /// Whether forms go to a record system other than the one this tablet is set up
+    /// for: the address named another one. Kept tokens are for their own systems only.
+    pub fn other_system(&self) -> Option<&str> {
+        let base = self.backend.as_ref().map(|b| b.base.as_str())?;
+        match &self.served_base {
+            Some(served) if served != base => Some(base),
+            _ => None,
+        }
     }
 
     /// Reads a query string (`?a=b&c=d`).
@@ -244,13 +267,26 @@ mod tests {
     }
 
     #[test]
-    fn a_token_from_the_served_file_is_shared_and_one_from_the_address_is_not() {
+    fn a_token_in_the_served_file_is_ignored_and_one_from_the_address_is_used() {
         let mut c = AppConfig::default();
-        c.apply_file(&serde_json::json!({"fhir": "https://record.example/R4", "token": "venue-token"}));
+        c.apply_file(&serde_json::json!({"fhir": "https://record.example/R4", "token": "public-token"}));
+        assert!(c.public_token_ignored);
+        assert_eq!(c.backend.as_ref().unwrap().token, None, "a token anyone can fetch is never used");
         c.apply_query("?token=personal");
-        assert_eq!(c.shared_token.as_deref(), Some("venue-token"));
-        assert_eq!(c.backend.unwrap().token.as_deref(), Some("personal"), "the address wins for this person");
-        let only_query = AppConfig::from_query("?fhir=https://record.example/R4&token=personal");
-        assert_eq!(only_query.shared_token, None);
+        assert_eq!(c.backend.unwrap().token.as_deref(), Some("personal"));
+    }
+
+    #[test]
+    fn a_record_system_named_only_in_the_address_is_another_system() {
+        let mut c = AppConfig::default();
+        c.apply_file(&serde_json::json!({"fhir": "https://record.example/R4/"}));
+        assert_eq!(c.other_system(), None);
+        c.apply_query("?fhir=https%3A%2F%2Felsewhere.example");
+        assert_eq!(c.other_system(), Some("https://elsewhere.example"));
+        let mut same = AppConfig::default();
+        same.apply_file(&serde_json::json!({"fhir": "https://record.example/R4"}));
+        same.apply_query("?fhir=https://record.example/R4/");
+        assert_eq!(same.other_system(), None, "the same system, however written");
+        assert_eq!(AppConfig::from_query("?fhir=https://a.example").other_system(), None, "no system of its own");
     }
 }

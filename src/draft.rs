@@ -217,7 +217,8 @@ pub struct DraftListProps {
 /// The drafts kept for whoever is signed in, to resume or discard.
 #[function_component(DraftList)]
 pub fn draft_list(props: &DraftListProps) -> Html {
-    let drafts = use_state(|| None::<Result<Vec<Draft>, String>>);
+    // The drafts that could be read, and how many could not (they stay on the tablet).
+    let drafts = use_state(|| None::<Result<(Vec<Draft>, usize), String>>);
     let discarding = use_state(|| None::<String>);
     let reload = {
         let (drafts, session) = (drafts.clone(), props.session.clone());
@@ -225,9 +226,14 @@ pub fn draft_list(props: &DraftListProps) -> Html {
             let (drafts, session) = (drafts.clone(), session.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let listed = session.list(DRAFT).await.map_err(|e| e.to_string()).map(|rows| {
-                    let mut list: Vec<Draft> = rows.iter().filter_map(|(_, text)| Draft::from_record(text)).collect();
+                    let total = rows.len();
+                    let mut list: Vec<Draft> = rows
+                        .iter()
+                        .filter_map(|(_, text)| text.as_ref().ok().and_then(|t| Draft::from_record(t)))
+                        .collect();
                     list.sort_by(|a, b| b.saved.cmp(&a.saved));
-                    list
+                    let unreadable = total - list.len();
+                    (list, unreadable)
                 });
                 drafts.set(Some(listed));
             });
@@ -242,9 +248,10 @@ pub fn draft_list(props: &DraftListProps) -> Html {
         Some(Err(why)) => {
             return html! { <div class="error-summary" role="alert"><h2>{ "Drafts could not be read" }</h2><p>{ why }</p></div> }
         }
-        Some(Ok(list)) if list.is_empty() => return html! {},
-        Some(Ok(list)) => list,
+        Some(Ok((list, 0))) if list.is_empty() => return html! {},
+        Some(Ok((list, unreadable))) => (list, *unreadable),
     };
+    let (list, unreadable) = list;
     let discard = |id: &str| {
         let (id, reload, discarding) = (id.to_owned(), reload.clone(), discarding.clone());
         Callback::from(move |_| {
@@ -263,6 +270,11 @@ pub fn draft_list(props: &DraftListProps) -> Html {
     html! {
         <section class="drafts" id="drafts" aria-labelledby="drafts-title">
             <h2 id="drafts-title">{ "Your drafts on this tablet" }</h2>
+            if unreadable > 0 {
+                <p class="notice warning" id="drafts-unreadable">{ format!(
+                    "{unreadable} draft{} could not be read on this tablet. {} kept: ask whoever looks after Formwell to check this tablet before anyone clears it.",
+                    if unreadable == 1 { "" } else { "s" }, if unreadable == 1 { "It is" } else { "They are" }) }</p>
+            }
             <ul class="draft-list">
                 { for list.iter().map(|d| html! {
                     <li class="draft">
@@ -285,7 +297,7 @@ pub fn draft_list(props: &DraftListProps) -> Html {
     }
 }
 
-/// The id a new draft is kept under.
-pub fn new_draft_id() -> String {
-    format!("draft:{}", crate::web::random_uuid())
+/// The id a new draft is kept under, or why there can be none.
+pub fn new_draft_id() -> Result<String, String> {
+    crate::web::random_uuid().map(|uuid| format!("draft:{uuid}"))
 }

@@ -75,17 +75,23 @@ pub fn form_page(props: &FormPageProps) -> Html {
     let draft_id = {
         let keeping = session.is_some();
         use_state(|| match &props.resume {
-            Some(r) => r.id.clone(),
+            Some(r) => Ok(r.id.clone()),
             None if keeping => new_draft_id(),
-            None => String::new(),
+            None => Ok(String::new()),
         })
     };
     let autosave = use_state(|| Rc::new(Autosave::default()));
-    // Why the last save of the draft failed, while it did.
-    let not_kept = use_state_eq(|| None::<String>);
+    // Why the last save of the draft failed, while it did (or why there can be no draft).
+    let not_kept = use_state_eq(|| draft_id.as_ref().err().cloned());
+    let session = session.filter(|_| draft_id.is_ok());
     let keep = {
-        let (state, draft_id, template, config, not_kept) =
-            (state.clone(), draft_id.clone(), props.template.source.clone(), config.clone(), not_kept.clone());
+        let (state, draft_id, template, config, not_kept) = (
+            state.clone(),
+            draft_id.as_ref().cloned().unwrap_or_default(),
+            props.template.source.clone(),
+            config.clone(),
+            not_kept.clone(),
+        );
         let snapshot: Rc<dyn Fn() -> Draft> =
             Rc::new(move || snapshot(&draft_id, &template, &state.borrow(), config.as_ref()));
         let done = Callback::from(move |result: Result<String, crate::vault::StoreError>| match result {
@@ -131,7 +137,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             outbox.clone(),
             queue_error.clone(),
             (*autosave).clone(),
-            (*draft_id).clone(),
+            draft_id.as_ref().cloned().unwrap_or_default(),
         );
         let template = props.template.source.clone();
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
@@ -177,8 +183,20 @@ pub fn form_page(props: &FormPageProps) -> Html {
                         BackendState::Ready(caps) => caps.idempotency().unwrap_or(Idempotency::ConditionalCreate),
                         _ => Idempotency::ConditionalCreate,
                     };
+                    // The submission's identity: without a random id there is no
+                    // guarantee against a second copy, so nothing is sent.
+                    let id = match crate::web::random_uuid() {
+                        Ok(id) => id,
+                        Err(why) => {
+                            guard.set(None);
+                            queue_error
+                                .set(Some(format!("Nothing was sent: {why}. The form is still here, filled in.")));
+                            crate::web::focus("queue-error");
+                            return;
+                        }
+                    };
                     let submission = formwell_engine::Submission {
-                        id: crate::web::random_uuid(),
+                        id,
                         authored: at.clone(),
                         subject: backend.subject(),
                         author: backend.practitioner.as_ref().map(|p| Reference {
@@ -231,7 +249,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                             Err(e) => {
                                 autosave.restart();
                                 guard.set(None);
-                                queue_error.set(Some(e.to_string()));
+                                queue_error.set(Some(format!("It could not be kept on this tablet to send: {e}. Nothing was sent, and the form is still here, filled in: submit it again once there is room.")));
                                 crate::web::focus("queue-error");
                             }
                         }
@@ -298,9 +316,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
             let template = props.template.source.clone();
             Callback::from(move |_| {
                 // Another filling is another draft.
-                draft_id.set(new_draft_id());
+                let next = new_draft_id();
+                not_kept.set(next.as_ref().err().cloned());
+                draft_id.set(next);
                 autosave.set(Rc::new(Autosave::default()));
-                not_kept.set(None);
                 crate::web::replace_hash(&crate::route::Route::Form(template.clone()).hash());
                 *state.borrow_mut() = FormState::new(q.clone());
                 submitted.set(None);
@@ -385,7 +404,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             if let Some(why) = &*queue_error {
                 <div class="error-summary" id="queue-error" role="alert" tabindex="-1">
                     <h2>{ "This form was not sent" }</h2>
-                    <p>{ format!("It could not be kept on this tablet to send: {why}. Nothing was sent, and the form is still here, filled in: submit it again once there is room.") }</p>
+                    <p>{ why }</p>
                 </div>
             }
             if !issues.is_empty() {
@@ -495,6 +514,10 @@ fn send_status(props: &SendStatusProps) -> Html {
                     <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
                 </>
             },
+        ),
+        SendState::NotAllowed { message } => (
+            "waiting",
+            html! { <p><strong>{ "Saved on this tablet, not sent yet. " }</strong>{ format!("{message}.") }</p> },
         ),
         SendState::Refused { message } => (
             "refused",

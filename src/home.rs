@@ -139,6 +139,7 @@ fn outbox_list(outbox: &Outbox) -> Html {
                         SendState::Sending { .. } => "sending…".to_owned(),
                         SendState::Waiting { error, .. } => format!("waiting: {error}"),
                         SendState::Refused { message } => format!("refused: {message}"),
+                        SendState::NotAllowed { message } => format!("waiting: {message}"),
                         SendState::Sent { .. } => String::new(),
                     };
                     let retry = matches!(o.state, SendState::Refused { .. }).then(|| {

@@ -53,6 +53,14 @@ async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigCh
         (c.backend.clone(), c.send_timeout_ms)
     };
     let Some(backend) = backend else { return };
+    if backend.token.is_none() {
+        let why = format!(
+            "this tablet has no sign-in for the record system at {}: open the link you were given for it",
+            backend.base
+        );
+        update.emit(Box::new(move |c: &mut AppConfig| c.backend_state = BackendState::NotAllowed(why)));
+        return;
+    }
     let state =
         match web::fhir_request("GET", &format!("{}/metadata", backend.base), None, backend.token.as_deref(), timeout)
             .await
@@ -68,9 +76,9 @@ async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigCh
                         Ok(_) => {
                             let probe = format!("{}/QuestionnaireResponse?_count=0", backend.base);
                             match web::fhir_request("GET", &probe, None, backend.token.as_deref(), timeout).await {
-                                web::Exchange::Answered { status: 401 | 403, .. } => BackendState::Unreachable(
-                                    "it refused this app's token (answered 401 or 403)".into(),
-                                ),
+                                web::Exchange::Answered { status: 401 | 403, .. } => {
+                                    BackendState::NotAllowed(outbox::NOT_ALLOWED.into())
+                                }
                                 _ => BackendState::Ready(caps),
                             }
                         }
@@ -79,6 +87,7 @@ async fn check_backend(config: Rc<RefCell<AppConfig>>, update: Callback<ConfigCh
                     Err(why) => BackendState::Unsuitable(why),
                 }
             }
+            web::Exchange::Answered { status: 401 | 403, .. } => BackendState::NotAllowed(outbox::NOT_ALLOWED.into()),
             web::Exchange::Answered { status, .. } => {
                 BackendState::Unreachable(format!("its /metadata answered {status}"))
             }
@@ -202,12 +211,11 @@ pub fn app() -> Html {
             (update_config.clone(), outbox.clone(), sign_in_notice.clone(), route.clone(), signing_out.clone());
         Callback::from(move |why: String| {
             outbox.set_session(None);
-            // The person's own token goes with their key; a token the configuration file
-            // gives everyone stays for the next person.
+            // The person's token goes with their key.
             update.emit(Box::new(|c: &mut AppConfig| {
                 c.session = None;
                 if let Some(b) = c.backend.as_mut() {
-                    b.token = c.shared_token.clone();
+                    b.token = None;
                 }
             }));
             notice.set(Some(why));
@@ -220,12 +228,22 @@ pub fn app() -> Html {
         Callback::from(move |session: Session| {
             let (update, outbox, cell) = (update.clone(), outbox.clone(), cell.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                // A token given to this page is kept, encrypted, for this member of staff,
-                // and taken out of the address; without one, the kept one is used.
-                let given = cell.borrow().backend.as_ref().and_then(|b| b.token.clone());
+                // A token given to this page is kept, encrypted, for this member of staff
+                // and bound to this record system, and taken out of the address; without
+                // one, the one kept for this record system (and no other) is used.
+                let (base, given, served) = {
+                    let c = cell.borrow();
+                    let backend = c.backend.as_ref();
+                    (
+                        backend.map(|b| b.base.clone()).unwrap_or_default(),
+                        backend.and_then(|b| b.token.clone()),
+                        c.served_base.clone(),
+                    )
+                };
+                session.bind_unbound_token(served.as_deref()).await;
                 let token = match given {
                     Some(token) => {
-                        if session.keep_token(&token).await.is_ok() {
+                        if session.keep_token(&base, &token).await.is_ok() {
                             web::replace_hash(&format!(
                                 "{}{}{}",
                                 web::path(),
@@ -235,9 +253,12 @@ pub fn app() -> Html {
                         }
                         Some(token)
                     }
-                    None => session.token().await,
+                    None => session.token_for(&base).await,
                 };
                 outbox.set_session(Some(session.clone()));
+                if token.is_some() {
+                    outbox.token_renewed(&base);
+                }
                 update.emit(Box::new(move |c: &mut AppConfig| {
                     c.session = Some(session);
                     if let Some(b) = c.backend.as_mut() {
@@ -327,7 +348,13 @@ pub fn app() -> Html {
         BackendState::Ready(caps) => format!("Record system: {}", caps.describe()),
         BackendState::Unsuitable(why) => format!("Record system unsuitable: {why}"),
         BackendState::Unreachable(why) => format!("Record system not reachable: {why}"),
+        BackendState::NotAllowed(why) => format!("Record system: {why}"),
     };
+    // A record system the address named, not this tablet's own: said plainly, in case
+    // the link was not what it seemed.
+    let other_system = config.other_system().map(|base| {
+        format!("This link sends forms to a record system that is not this tablet's usual one: {base}. Your sign-in to the usual one is not used for it.")
+    });
     html! {
         <ContextProvider<AppConfig> context={config.clone()}>
         <ContextProvider<Outbox> context={outbox.clone()}>
@@ -352,6 +379,14 @@ pub fn app() -> Html {
                     </span>
                 }
             </header>
+            if let Some(warning) = other_system {
+                <p class="notice warning" id="other-system" role="alert">{ warning }</p>
+            }
+            if config.public_token_ignored {
+                <p class="notice warning" id="public-token" role="alert">
+                    { "This copy of Formwell has a token in its public configuration file, where anyone could read it, so it is not used. Whoever looks after Formwell should remove it and give each member of staff their own link." }
+                </p>
+            }
             { outbox_bar(&outbox) }
             if let (true, Some(session)) = (*signing_out, &config.session) {
                 <SignOutPanel session={session.clone()} pending={outbox.pending()} on_done={sign_out.clone()}

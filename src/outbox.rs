@@ -46,6 +46,19 @@ pub enum SendState {
     Refused {
         message: String,
     },
+    /// The record system does not accept this tablet's sign-in (401 or 403), or there is
+    /// none for it: kept, and sent as soon as a working token for it is given.
+    NotAllowed {
+        message: String,
+    },
+}
+
+/// What staff read when the record system no longer takes this tablet's sign-in.
+pub const NOT_ALLOWED: &str = "This tablet is no longer allowed to send to the record system: ask whoever looks after Formwell for a new link; your forms are kept";
+
+/// What staff read when there is no sign-in at all for a submission's record system.
+fn no_token(base: &str) -> String {
+    format!("This tablet has no sign-in for the record system at {base}: open the link you were given for it; your forms are kept")
 }
 
 /// One submission and its Bundle.
@@ -73,6 +86,7 @@ impl Outgoing {
     pub fn to_record(&self) -> String {
         let state = match &self.state {
             SendState::Refused { message } => json!({"refused": message}),
+            SendState::NotAllowed { message } => json!({"notAllowed": message}),
             SendState::Waiting { error, attempt, .. } => json!({"error": error, "attempts": attempt}),
             _ => json!({}),
         };
@@ -91,6 +105,9 @@ impl Outgoing {
         let state = &json["state"];
         let state = match (state["refused"].as_str(), state["error"].as_str()) {
             (Some(message), _) => SendState::Refused { message: message.to_owned() },
+            _ if state["notAllowed"].is_string() => {
+                SendState::NotAllowed { message: state["notAllowed"].as_str().unwrap_or(NOT_ALLOWED).to_owned() }
+            }
             (None, Some(error)) => SendState::Waiting {
                 attempt: state["attempts"].as_u64().unwrap_or(1) as u32,
                 error: error.to_owned(),
@@ -113,6 +130,11 @@ impl Outgoing {
 
     fn settled(&self) -> bool {
         matches!(self.state, SendState::Sent { .. } | SendState::Refused { .. })
+    }
+
+    /// Whether a sender should take it up: not settled, and not waiting for a sign-in.
+    fn sendable(&self) -> bool {
+        !self.settled() && !matches!(self.state, SendState::NotAllowed { .. })
     }
 }
 
@@ -145,6 +167,9 @@ pub struct Outbox {
 
 struct Shared {
     entries: RefCell<Vec<Entry>>,
+    /// Stored submissions that cannot be read (id, why): they stay on the tablet, are never
+    /// sent, and are shown so that someone can look at them.
+    unreadable: RefCell<Vec<(String, String)>>,
     /// Who is signed in: their key reads and writes the stored outbox. None while locked,
     /// and then nothing is sent.
     session: RefCell<Option<Session>>,
@@ -165,6 +190,7 @@ impl Outbox {
         Outbox {
             shared: Rc::new(Shared {
                 entries: RefCell::default(),
+                unreadable: RefCell::default(),
                 session: RefCell::default(),
                 route: RefCell::default(),
                 senders: Cell::new(0),
@@ -189,9 +215,29 @@ impl Outbox {
         self.shared.entries.borrow().iter().map(|e| e.outgoing.clone()).collect()
     }
 
-    /// How many are not yet taken by the server (waiting, sending or refused).
+    /// How many are not yet taken by the server (waiting, sending, refused, or kept but
+    /// unreadable).
     pub fn pending(&self) -> usize {
         self.shared.entries.borrow().iter().filter(|e| !matches!(e.outgoing.state, SendState::Sent { .. })).count()
+            + self.shared.unreadable.borrow().len()
+    }
+
+    /// Stored submissions that cannot be read, with why.
+    pub fn unreadable(&self) -> Vec<(String, String)> {
+        self.shared.unreadable.borrow().clone()
+    }
+
+    /// A working token for a record system is there now: what waited for one is sent.
+    pub fn token_renewed(&self, base: &str) {
+        for entry in self.shared.entries.borrow_mut().iter_mut() {
+            if entry.outgoing.base == base && matches!(entry.outgoing.state, SendState::NotAllowed { .. }) {
+                entry.outgoing.state = SendState::Sending { attempt: 0 };
+                entry.due_ms = 0.0;
+                entry.ask_first = true;
+            }
+        }
+        self.shared.changed.emit(());
+        self.start_senders();
     }
 
     /// Signs the outbox in (it reads the stored outbox and sends what is due) or out
@@ -201,6 +247,7 @@ impl Outbox {
         *self.shared.session.borrow_mut() = session;
         if signed_out {
             self.shared.entries.borrow_mut().clear();
+            self.shared.unreadable.borrow_mut().clear();
             self.shared.changed.emit(());
         } else {
             self.reload();
@@ -232,13 +279,31 @@ impl Outbox {
             }
             {
                 let mut entries = outbox.shared.entries.borrow_mut();
-                for (_, text) in records {
-                    let Some(outgoing) = Outgoing::from_record(&text) else { continue };
+                let mut unreadable = Vec::new();
+                for (id, text) in records {
+                    let outgoing = text.and_then(|text| {
+                        Outgoing::from_record(&text)
+                            .ok_or_else(|| "its contents are not a submission this app can read".into())
+                    });
+                    let outgoing = match outgoing {
+                        Ok(outgoing) => outgoing,
+                        Err(why) => {
+                            unreadable.push((id, why));
+                            continue;
+                        }
+                    };
                     if entries.iter().any(|e| e.outgoing.id == outgoing.id) {
                         continue;
                     }
+                    // A form kept waiting for a sign-in is tried again on reopening: the
+                    // token may be a new one.
+                    let mut outgoing = outgoing;
+                    if matches!(outgoing.state, SendState::NotAllowed { .. }) {
+                        outgoing.state = SendState::Sending { attempt: 0 };
+                    }
                     entries.push(Entry { outgoing, due_ms: 0.0, busy: false, ask_first: true });
                 }
+                *outbox.shared.unreadable.borrow_mut() = unreadable;
             }
             outbox.shared.changed.emit(());
             outbox.send_now();
@@ -306,10 +371,10 @@ impl Outbox {
             let now = web::now_ms();
             let next = {
                 let mut entries = self.shared.entries.borrow_mut();
-                if !entries.iter().any(|e| !e.outgoing.settled()) {
+                if !entries.iter().any(|e| e.outgoing.sendable()) {
                     return;
                 }
-                entries.iter_mut().find(|e| !e.busy && !e.outgoing.settled() && e.due_ms <= now).map(|e| {
+                entries.iter_mut().find(|e| !e.busy && e.outgoing.sendable() && e.due_ms <= now).map(|e| {
                     e.busy = true;
                     e.outgoing.id.clone()
                 })
@@ -342,6 +407,19 @@ impl Outbox {
             // Storage unreadable for the moment: the copy in memory is the same submission.
             Err(_) => None,
         };
+        let base = self.get(id).map(|o| o.base).unwrap_or_default();
+        // A token goes only to the record system it was given for.
+        let Some(token) = session.token_for(&base).await else {
+            let state = SendState::NotAllowed { message: no_token(&base) };
+            if let Some(outgoing) = self.get(id) {
+                let _ = session.put(OUTBOX, id, &Outgoing { state: state.clone(), ..outgoing }.to_record()).await;
+            }
+            self.update(id, |e| {
+                e.outgoing.state = state;
+                e.busy = false;
+            });
+            return;
+        };
         if let Some(refused @ SendState::Refused { .. }) = stored.map(|o| o.state) {
             self.update(id, |e| e.outgoing.state = refused);
             return;
@@ -357,7 +435,7 @@ impl Outbox {
         else {
             return;
         };
-        let backend = Backend { base: outgoing.base.clone(), ..route.backend.clone() };
+        let backend = Backend { base: outgoing.base.clone(), token: Some(token), ..route.backend.clone() };
         let timeout = route.timeout_ms;
         let already = if ask_first { stored_already(&outgoing, &backend, timeout).await } else { None };
         let state = match already {
@@ -410,6 +488,9 @@ impl Outbox {
                 Exchange::Answered { status: 200, body } => {
                     serde_json::from_str::<Value>(&body).map_err(|e| e.to_string())
                 }
+                Exchange::Answered { status: 401 | 403, .. } => {
+                    return Attempt::Settled(SendState::NotAllowed { message: NOT_ALLOWED.into() })
+                }
                 Exchange::Answered { status, body } if refusal(status) => {
                     let reason = reason(status, &body);
                     return Attempt::Settled(SendState::Refused {
@@ -440,6 +521,10 @@ impl Outbox {
                     .and_then(|json| transaction_locations(&json))
                     .unwrap_or_default();
                 Attempt::Settled(SendState::Sent { locations })
+            }
+            // Not this form's fault: the sign-in. It waits for a working one.
+            Exchange::Answered { status: 401 | 403, .. } => {
+                Attempt::Settled(SendState::NotAllowed { message: NOT_ALLOWED.into() })
             }
             Exchange::Answered { status, body } if refusal(status) => {
                 let reason = reason(status, &body);
@@ -488,13 +573,20 @@ async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32)
     }
 }
 
-/// The outbox at a glance, on every page: how many forms wait, the last error, "Send now".
+/// The outbox at a glance, on every page: how many forms wait, the last error, "Send now";
+/// forms waiting for a sign-in, refused ones and ones that cannot be read, each said once.
 /// (A function, not a component: it holds no state.)
 pub fn outbox_bar(outbox: &Outbox) -> Html {
     let all = outbox.all();
-    let waiting: Vec<&Outgoing> = all.iter().filter(|o| !o.settled()).collect();
+    let waiting: Vec<&Outgoing> = all.iter().filter(|o| o.sendable()).collect();
     let refused = all.iter().filter(|o| matches!(o.state, SendState::Refused { .. })).count();
-    if waiting.is_empty() && refused == 0 {
+    let not_allowed = all.iter().find_map(|o| match &o.state {
+        SendState::NotAllowed { message } => Some(message.clone()),
+        _ => None,
+    });
+    let held = all.iter().filter(|o| matches!(o.state, SendState::NotAllowed { .. })).count();
+    let unreadable = outbox.unreadable().len();
+    if waiting.is_empty() && refused == 0 && held == 0 && unreadable == 0 {
         return html! {};
     }
     let last_error = waiting.iter().rev().find_map(|o| match &o.state {
@@ -513,8 +605,16 @@ pub fn outbox_bar(outbox: &Outbox) -> Html {
                 if let Some(error) = last_error { <span class="outbox-error">{ format!("Last error: {error}") }</span> }
                 <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
             }
+            if let Some(message) = not_allowed {
+                <span class="outbox-error" id="outbox-not-allowed">{ format!("{held} {} not sent. {message}.", plural(held)) }</span>
+            }
             if refused > 0 {
                 <a href="#/" id="outbox-refused">{ format!("{refused} {} refused: see why", plural(refused)) }</a>
+            }
+            if unreadable > 0 {
+                <span class="outbox-error" id="outbox-unreadable">{ format!(
+                    "{unreadable} {} could not be read on this tablet. {} kept, not sent: ask whoever looks after Formwell to check this tablet before anyone clears it.",
+                    plural(unreadable), if unreadable == 1 { "It is" } else { "They are" }) }</span>
             }
         </div>
     }

@@ -2,7 +2,12 @@
 // encrypted with AES-GCM under a key derived from the staff member's PIN (PBKDF2-SHA256).
 // The key is made non-extractable and handed to the app, which holds it in memory only;
 // this module keeps no key. In the clear are only what finds a record (whose it is, and
-// whether it is a draft or a queued submission) and each member of staff's salt.
+// whether it is a draft or a queued submission) and each member of staff's salt; those
+// are bound to the ciphertext as AES-GCM additional data, so a record moved to another id,
+// owner or kind no longer decrypts.
+//
+// Row format: { id, staff, kind, v: 1, iv, data }. Rows without `v` (format 0) were sealed
+// without additional data; they are read and sealed again in format 1 on first use.
 //
 // This is a script of its own, not web-sys calls from Rust, because IndexedDB's event API
 // and WebCrypto's dictionaries cost several times more wasm glue than these few functions.
@@ -67,19 +72,42 @@ async function derive(pin, salt, iterations) {
     { name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
 }
 
-async function seal(key, text) {
+// The current row format, and what each kind of row binds to its ciphertext.
+const FORMAT = 1;
+const recordData = (id, staff, kind) => encoder.encode(`formwell-record/${FORMAT}\n${id}\n${staff}\n${kind}`);
+const checkData = (staff) => encoder.encode(`formwell-check/${FORMAT}\n${staff}`);
+
+async function seal(key, text, additionalData) {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, key, encoder.encode(text)) };
+  return { iv, data: await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData }, key, encoder.encode(text)) };
 }
 
-async function unseal(key, sealed) {
+/** Decrypts a sealed value; undefined when it does not decrypt with this key and data. */
+async function open(key, sealed, additionalData) {
   try {
-    return decoder.decode(await crypto.subtle.decrypt({ name: 'AES-GCM', iv: sealed.iv }, key, sealed.data));
+    const params = additionalData ? { name: 'AES-GCM', iv: sealed.iv, additionalData } : { name: 'AES-GCM', iv: sealed.iv };
+    return decoder.decode(await crypto.subtle.decrypt(params, key, sealed.data));
   } catch {
-    const error = new Error("That PIN does not open this tablet's records for this name.");
-    error.name = 'WrongPin';
+    return undefined;
+  }
+}
+
+/** A record row of either format, decrypted; a format 0 row is sealed again as format 1
+ * (its own transaction: a reader may not hold up the rest). Throws, naming the record,
+ * when it does not decrypt: damaged, or moved from another id, owner or kind. */
+async function unsealRecord(key, row) {
+  const legacy = row.v === undefined;
+  const text = await open(key, row, legacy ? undefined : recordData(row.id, row.staff, row.kind));
+  if (text === undefined) {
+    const error = new Error(`the record ${row.id} on this tablet is damaged or was changed, so it cannot be read`);
+    error.name = 'Unreadable';
     throw error;
   }
+  if (legacy) {
+    const sealed = await seal(key, text, recordData(row.id, row.staff, row.kind));
+    await inTransaction(['records'], 'readwrite', (r) => { r.put({ id: row.id, staff: row.staff, kind: row.kind, v: FORMAT, ...sealed }); });
+  }
+  return text;
 }
 
 /** Whether this member of staff has set a PIN on this tablet. */
@@ -91,8 +119,8 @@ async function staffKnown(staff) {
 async function enrol(staff, pin) {
   const salt = crypto.getRandomValues(new Uint8Array(16));
   const key = await derive(pin, salt, ITERATIONS);
-  const check = await seal(key, CHECK);
-  await inTransaction(['staff'], 'readwrite', (s) => s.add({ staff, salt, iterations: ITERATIONS, check }));
+  const check = await seal(key, CHECK, checkData(staff));
+  await inTransaction(['staff'], 'readwrite', (s) => s.add({ staff, salt, iterations: ITERATIONS, check, v: FORMAT }));
   return key;
 }
 
@@ -105,28 +133,36 @@ const FIRST_WAIT_MS = 30000;
 /** The key from a member of staff's PIN; a wrong PIN is an error named WrongPin, and
  * after too many, one named TooManyTries (with `seconds` to wait) until the wait is over. */
 async function unlock(staff, pin) {
-  const entry = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)));
-  if (!entry) throw new Error(`No one called ${staff} has set a PIN on this tablet.`);
-  const waitMs = (entry.lockedUntil ?? 0) - Date.now();
-  if (waitMs > 0) {
-    const error = new Error('too many wrong PINs');
-    error.name = 'TooManyTries';
-    error.seconds = Math.ceil(waitMs / 1000);
-    throw error;
-  }
-  const key = await derive(pin, entry.salt, entry.iterations);
-  let text;
-  try {
-    text = await unseal(key, entry.check);
-  } catch (wrong) {
-    const failures = (entry.failures ?? 0) + 1;
-    const lockedUntil = failures >= FREE_TRIES ? Date.now() + FIRST_WAIT_MS * 2 ** (failures - FREE_TRIES) : 0;
-    await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, failures, lockedUntil }); });
-    throw wrong;
-  }
-  if (text !== CHECK) throw new Error("This tablet's PIN record is damaged.");
-  if (entry.failures) await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, failures: 0, lockedUntil: 0 }); });
-  return key;
+  // One try at a time per name, across every tab: the count of wrong PINs is read, judged
+  // and written back whole, so tries made in two tabs at once are all counted.
+  return withLock(`formwell-pin-${staff}`, async () => {
+    const entry = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)));
+    if (!entry) throw new Error(`No one called ${staff} has set a PIN on this tablet.`);
+    const waitMs = (entry.lockedUntil ?? 0) - Date.now();
+    if (waitMs > 0) {
+      const error = new Error('too many wrong PINs');
+      error.name = 'TooManyTries';
+      error.seconds = Math.ceil(waitMs / 1000);
+      throw error;
+    }
+    const key = await derive(pin, entry.salt, entry.iterations);
+    const legacy = entry.v === undefined;
+    const text = await open(key, entry.check, legacy ? undefined : checkData(staff));
+    if (text === undefined) {
+      const failures = (entry.failures ?? 0) + 1;
+      const lockedUntil = failures >= FREE_TRIES ? Date.now() + FIRST_WAIT_MS * 2 ** (failures - FREE_TRIES) : 0;
+      await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, failures, lockedUntil }); });
+      const error = new Error("That PIN does not open this tablet's records for this name.");
+      error.name = 'WrongPin';
+      throw error;
+    }
+    if (text !== CHECK) throw new Error("This tablet's PIN record is damaged.");
+    if (entry.failures || legacy) {
+      const check = legacy ? await seal(key, CHECK, checkData(staff)) : entry.check;
+      await inTransaction(['staff'], 'readwrite', (s) => { s.put({ ...entry, check, v: FORMAT, failures: 0, lockedUntil: 0 }); });
+    }
+    return key;
+  });
 }
 
 /** Keeps a record (a draft, a queued submission), encrypted, replacing one with its id. */
@@ -134,12 +170,12 @@ async function put(key, staff, kind, id, text) {
   // The main thread's share of a save (encoding, starting the encryption, copying into the
   // store) is measured for tools/bench-offline.mjs when it asks.
   let started = performance.now();
-  const sealing = seal(key, text);
+  const sealing = seal(key, text, recordData(id, staff, kind));
   let spent = performance.now() - started;
   const sealed = await sealing;
   await inTransaction(['records'], 'readwrite', (r) => {
     started = performance.now();
-    r.put({ id, staff, kind, ...sealed });
+    r.put({ id, staff, kind, v: FORMAT, ...sealed });
     spent += performance.now() - started;
   });
   if (window.formwellBench) {
@@ -150,26 +186,39 @@ async function put(key, staff, kind, id, text) {
 
 /** Queues a submission and removes the draft it came from, together or not at all. */
 async function queue(key, staff, id, text, draftId) {
-  const sealed = await seal(key, text);
+  const sealed = await seal(key, text, recordData(id, staff, 'outbox'));
   await inTransaction(['records'], 'readwrite', (r) => {
-    r.put({ id, staff, kind: 'outbox', ...sealed });
+    r.put({ id, staff, kind: 'outbox', v: FORMAT, ...sealed });
     if (draftId) r.delete(draftId);
   });
 }
 
-/** Every record of a kind that belongs to this member of staff, decrypted: [[id, text]]. */
+/** Every record of a kind that belongs to this member of staff: [[id, text]], or
+ * [id, undefined, why] for one that cannot be read (it stays where it is). */
 async function list(key, staff, kind) {
   const rows = await inTransaction(['records'], 'readonly', (r) => asPromise(r.index('owner').getAll([staff, kind])));
   // One at a time, in a loop: Trunk's minifier breaks Promise.all (it calls it unbound).
   const out = [];
-  for (const row of rows) out.push([row.id, await unseal(key, row)]);
+  for (const row of rows) {
+    try {
+      out.push([row.id, await unsealRecord(key, row)]);
+    } catch (e) {
+      out.push([row.id, undefined, e.message]);
+    }
+  }
   return out;
 }
 
-/** One record, decrypted, or undefined when it is gone (settled in another tab). */
-async function read(key, id) {
+/** One of this member of staff's records, decrypted, or undefined when it is gone
+ * (settled in another tab); an error named Unreadable when it cannot be read. */
+async function read(key, staff, id) {
   const row = await inTransaction(['records'], 'readonly', (r) => asPromise(r.get(id)));
-  return row && unseal(key, row);
+  if (row && row.staff !== staff) {
+    const error = new Error(`the record ${id} on this tablet is not yours`);
+    error.name = 'Unreadable';
+    throw error;
+  }
+  return row && unsealRecord(key, row);
 }
 
 async function remove(id) {
@@ -188,6 +237,11 @@ async function wipe(staff) {
 /** Waits for an exclusive lock shared by every tab of this app; resolves with its release. */
 function acquire(name) {
   return new Promise((granted) => navigator.locks.request(name, () => new Promise((release) => granted(release))));
+}
+
+/** Runs `work` holding an exclusive lock shared by every tab; resolves or rejects with it. */
+function withLock(name, work) {
+  return navigator.locks.request(name, work);
 }
 
 let channel;

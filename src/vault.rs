@@ -26,7 +26,7 @@ extern "C" {
     #[wasm_bindgen(catch)]
     async fn list(key: &JsValue, staff: &str, kind: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
-    async fn read(key: &JsValue, id: &str) -> Result<JsValue, JsValue>;
+    async fn read(key: &JsValue, staff: &str, id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn remove(id: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -47,6 +47,9 @@ pub enum StoreError {
     WrongPin,
     /// Too many wrong PINs in a row: this many seconds before the next try.
     TooManyTries(u32),
+    /// A record that does not decrypt under the signed-in person's key with its own id,
+    /// owner and kind: damaged, or changed by something other than this app.
+    Unreadable(String),
     Other(String),
 }
 
@@ -60,6 +63,7 @@ impl std::fmt::Display for StoreError {
             StoreError::TooManyTries(seconds) => {
                 write!(f, "too many wrong PINs in a row: try again in {seconds} seconds")
             }
+            StoreError::Unreadable(why) => f.write_str(why),
             StoreError::Other(why) => f.write_str(why),
         }
     }
@@ -70,16 +74,19 @@ fn store_error(error: JsValue) -> StoreError {
     match name.as_str() {
         "QuotaExceededError" => StoreError::Full,
         "WrongPin" => StoreError::WrongPin,
+        "Unreadable" => StoreError::Unreadable(message(&error)),
         "TooManyTries" => StoreError::TooManyTries(
             js_sys::Reflect::get(&error, &"seconds".into()).ok().and_then(|s| s.as_f64()).unwrap_or(30.0) as u32,
         ),
-        _ => StoreError::Other(
-            error
-                .dyn_ref::<js_sys::Error>()
-                .map(|e| String::from(e.message()))
-                .unwrap_or_else(|| "the tablet's storage failed".into()),
-        ),
+        _ => StoreError::Other(message(&error)),
     }
+}
+
+fn message(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .unwrap_or_else(|| "the tablet's storage failed".into())
 }
 
 /// What a record is.
@@ -128,30 +135,57 @@ impl Session {
         queue(&self.key, &self.staff, id, text, draft).await.map(drop).map_err(store_error)
     }
 
-    /// Every record of a kind, as (id, text).
-    pub async fn list(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError> {
+    /// Every record of a kind, as (id, its text or why it cannot be read). A record that
+    /// cannot be read stays in storage: it is listed, never skipped.
+    pub async fn list(&self, kind: &str) -> Result<Vec<(String, Result<String, String>)>, StoreError> {
         let rows = list(&self.key, &self.staff, kind).await.map_err(store_error)?;
         Ok(js_sys::Array::from(&rows)
             .iter()
             .filter_map(|row| {
                 let row = js_sys::Array::from(&row);
-                Some((row.get(0).as_string()?, row.get(1).as_string()?))
+                let id = row.get(0).as_string()?;
+                let text = row
+                    .get(1)
+                    .as_string()
+                    .ok_or_else(|| row.get(2).as_string().unwrap_or_else(|| "it cannot be read".into()));
+                Some((id, text))
             })
             .collect())
     }
 
     /// One record's text; `None` when it is gone.
     pub async fn get(&self, id: &str) -> Result<Option<String>, StoreError> {
-        read(&self.key, id).await.map(|v| v.as_string()).map_err(store_error)
+        read(&self.key, &self.staff, id).await.map(|v| v.as_string()).map_err(store_error)
     }
 
-    /// The record-system token kept for this member of staff.
-    pub async fn token(&self) -> Option<String> {
-        self.get(&self.secret_id()).await.ok().flatten()
+    /// The token kept for this member of staff for a record system (by its FHIR base). A
+    /// token is bound to the system it was given for: another base gets none.
+    pub async fn token_for(&self, base: &str) -> Option<String> {
+        let text = self.get(&self.secret_id()).await.ok().flatten()?;
+        KeptTokens::from_record(&text).get(base).map(str::to_owned)
     }
 
-    pub async fn keep_token(&self, token: &str) -> Result<(), StoreError> {
-        self.put(SECRET, &self.secret_id(), token).await
+    /// Keeps a token for a record system (by its FHIR base), beside those for others.
+    pub async fn keep_token(&self, base: &str, token: &str) -> Result<(), StoreError> {
+        let id = self.secret_id();
+        let mut kept = match self.get(&id).await {
+            Ok(Some(text)) => KeptTokens::from_record(&text),
+            _ => KeptTokens::default(),
+        };
+        kept.insert(base, token);
+        self.put(SECRET, &id, &kept.to_record()).await
+    }
+
+    /// Binds a token kept by an earlier version (which did not say for which record
+    /// system) to the one the served configuration names; without one it cannot be
+    /// bound, and is forgotten rather than sent anywhere.
+    pub async fn bind_unbound_token(&self, served_base: Option<&str>) {
+        let id = self.secret_id();
+        if let Ok(Some(text)) = self.get(&id).await {
+            if let Some(upgraded) = KeptTokens::upgrade(&text, served_base) {
+                let _ = self.put(SECRET, &id, &upgraded.to_record()).await;
+            }
+        }
     }
 
     fn secret_id(&self) -> String {
@@ -190,5 +224,85 @@ pub fn watch_idle(ms: u32, on_idle: impl FnMut() + 'static) -> impl FnOnce() {
     move || {
         let _ = stop.call0(&JsValue::NULL);
         drop(closure);
+    }
+}
+
+/// The record-system tokens kept for one member of staff, each bound to the FHIR base it
+/// was given for. Stored as `{"format": 1, "tokens": {"<base>": "<token>"}}`; format 0
+/// (an earlier version) was the bare token, bound to nothing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KeptTokens(Vec<(String, String)>);
+
+impl KeptTokens {
+    const FORMAT: u64 = 1;
+
+    /// Reads the stored form; a bare (format 0) token binds to no base.
+    pub fn from_record(text: &str) -> KeptTokens {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else { return KeptTokens::default() };
+        let tokens = json["tokens"].as_object().into_iter().flatten();
+        KeptTokens(tokens.filter_map(|(base, token)| Some((base.clone(), token.as_str()?.to_owned()))).collect())
+    }
+
+    pub fn to_record(&self) -> String {
+        let tokens: serde_json::Map<String, serde_json::Value> =
+            self.0.iter().map(|(b, t)| (b.clone(), serde_json::Value::String(t.clone()))).collect();
+        serde_json::json!({ "format": Self::FORMAT, "tokens": tokens }).to_string()
+    }
+
+    /// The token for exactly this base.
+    pub fn get(&self, base: &str) -> Option<&str> {
+        self.0.iter().find(|(b, _)| b == base).map(|(_, t)| t.as_str())
+    }
+
+    pub fn insert(&mut self, base: &str, token: &str) {
+        self.0.retain(|(b, _)| b != base);
+        self.0.push((base.to_owned(), token.to_owned()));
+    }
+
+    /// The format 1 record for a format 0 one (a bare token), bound to `served_base`, or
+    /// an empty one when there is none to bind it to; `None` when it is format 1 already.
+    pub fn upgrade(text: &str, served_base: Option<&str>) -> Option<KeptTokens> {
+        let current = serde_json::from_str::<serde_json::Value>(text).is_ok_and(|j| j["format"].as_u64().is_some());
+        if current {
+            return None;
+        }
+        let mut kept = KeptTokens::default();
+        if let Some(base) = served_base {
+            kept.insert(base, text);
+        }
+        Some(kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeptTokens;
+
+    #[test]
+    fn a_kept_token_goes_only_to_the_record_system_it_was_given_for() {
+        let mut kept = KeptTokens::default();
+        kept.insert("https://record.example/R4", "t1");
+        kept.insert("https://other.example", "t2");
+        kept.insert("https://record.example/R4", "t3");
+        let read = KeptTokens::from_record(&kept.to_record());
+        assert_eq!(read.get("https://record.example/R4"), Some("t3"), "a new link replaces the old token");
+        assert_eq!(read.get("https://other.example"), Some("t2"));
+        assert_eq!(read.get("https://elsewhere.example"), None);
+        assert_eq!(read.get("https://record.example/R4/"), None, "exactly the base it was given for");
+    }
+
+    #[test]
+    fn a_token_kept_before_tokens_were_bound_binds_to_the_served_system_or_is_forgotten() {
+        let upgraded = KeptTokens::upgrade("fw_0123abcd", Some("https://record.example/R4")).unwrap();
+        assert_eq!(upgraded.get("https://record.example/R4"), Some("fw_0123abcd"));
+        let unbound = KeptTokens::upgrade("fw_0123abcd", None).unwrap();
+        assert_eq!(unbound, KeptTokens::default(), "no system to bind it to: never sent anywhere");
+        let current = KeptTokens::default().to_record();
+        assert_eq!(KeptTokens::upgrade(&current, Some("https://record.example/R4")), None, "format 1 stays as it is");
+        assert_eq!(
+            KeptTokens::from_record("fw_0123abcd"),
+            KeptTokens::default(),
+            "format 0 read as format 1 binds nothing"
+        );
     }
 }

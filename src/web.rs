@@ -235,9 +235,26 @@ pub fn regex(pattern: &str) -> Result<js_sys::RegExp, String> {
         .map_err(describe)
 }
 
-/// A random (v4) UUID from the browser's cryptographic generator.
-pub fn random_uuid() -> String {
-    web_sys::window().and_then(|w| w.crypto().ok()).map(|c| c.random_uuid()).unwrap_or_default()
+/// Why there is no random identifier: a submission's identifiers derive from one, and are
+/// what stops it being stored twice, so without one nothing is sent.
+pub const NO_RANDOM_ID: &str = "this browser cannot make the random identifier that stops a form being stored twice (it needs an up-to-date browser, and the app opened over https)";
+
+/// A random (v4) UUID from the browser's cryptographic generator, or why there is none
+/// (an old browser, or a page not served over https). Never an empty or made-up one: it
+/// is a submission's idempotency key.
+pub fn random_uuid() -> Result<String, String> {
+    // Through Reflect: a browser without crypto.randomUUID must be an error here, not a trap.
+    let crypto = js_sys::Reflect::get(&js_sys::global(), &"crypto".into()).ok().filter(JsValue::is_object);
+    let make = crypto.as_ref().and_then(|c| {
+        js_sys::Reflect::get(c, &"randomUUID".into()).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    });
+    let (Some(crypto), Some(make)) = (crypto, make) else { return Err(NO_RANDOM_ID.into()) };
+    let uuid = make.call0(&crypto).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    if formwell_engine::extract::is_uuid(&uuid) {
+        Ok(uuid)
+    } else {
+        Err(NO_RANDOM_ID.into())
+    }
 }
 
 /// A random number in [0, 1), for jitter.

@@ -7,7 +7,8 @@
 // SQLite.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, tick, signIn, signInSettled, fillFamily, fillFamilyRest, recordReady } from './harness.mjs';
+import { startServer, startBackend, launch, tick, signIn, signInSettled, fillFamily, fillFamilyRest, recordReady, newPerson as newPersonOn,
+  fillHealthyEating, storedRows, kept, untilKept } from './harness.mjs';
 
 let server, fhir, own, browser;
 before(async () => {
@@ -19,10 +20,7 @@ before(async () => {
 after(async () => { await browser?.close(); await server?.close(); await fhir?.close(); await own?.close(); });
 
 /** A new person on the backend. */
-async function newPerson(backend = fhir) {
-  const patient = await backend.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }] });
-  return `Patient/${patient.id}`;
-}
+const newPerson = (backend = fhir) => newPersonOn(backend);
 
 /** The app's address for a person, on a backend, with more settings. */
 function appUrl(patient, { backend = fhir, extra = '', hash = '#/form/family-registration' } = {}) {
@@ -40,22 +38,6 @@ async function open(context, url, pin) {
   return page;
 }
 
-/** Every row of one of the tablet's IndexedDB stores (`records`, `staff`): encrypted data
- * as its bytes read as latin1 text; salts, IVs and PIN checks left out. */
-async function storedRows(page, store) {
-  return page.evaluate((store) => new Promise((resolve, reject) => {
-    const request = indexedDB.open('formwell');
-    request.onerror = () => reject(request.error);
-    request.onsuccess = () => {
-      const all = request.result.transaction(store).objectStore(store).getAll();
-      all.onsuccess = () => {
-        request.result.close();
-        resolve(all.result.map((row) => ({ ...row, data: row.data && new TextDecoder('latin1').decode(row.data), check: undefined, salt: undefined, iv: undefined })));
-      };
-    };
-  }), store);
-}
-
 /** A new tablet (a browser profile: its storage outlives closed tabs) and a new person,
  * with the app open at `appUrl(patient, url)` and signed in. */
 async function tablet({ backend = fhir, ...url } = {}) {
@@ -65,32 +47,9 @@ async function tablet({ backend = fhir, ...url } = {}) {
   return { context, patient, page };
 }
 
-/** How many records of a kind (draft, outbox) the tablet keeps. */
-async function kept(page, kind) {
-  return (await storedRows(page, 'records')).filter((r) => r.kind === kind).length;
-}
-
-/** Waits until the tablet keeps `n` records of a kind. */
-async function untilKept(page, kind, n) {
-  for (let i = 0; i < 200; i += 1) {
-    if ((await kept(page, kind)) === n) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(await kept(page, kind), n, `${kind} records`);
-}
-
 /** QuestionnaireResponses the server holds for the person. */
 async function onServer(patient, backend = fhir) {
   return (await backend.search(`QuestionnaireResponse?subject=${patient}`)).length;
-}
-
-/** The healthy eating session record, all of its required answers. */
-async function fillHealthyEating(page) {
-  await page.getByLabel('Session number').fill('1');
-  await page.getByLabel('Session date').fill('2026-11-26');
-  await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('3');
-  await page.getByLabel(/Confidence cooking a meal from scratch/).fill('5');
-  await tick(page);
 }
 
 const sent = (page) => page.waitForSelector('.send-status.sent', { timeout: 30000 });
@@ -370,15 +329,20 @@ test('a draft kept under an earlier template and ruleset says so when resumed, a
   await context.close();
 });
 
-test('two members of staff on one tablet: each sees only their own drafts; the venue token works for both', async () => {
-  // The venue's configuration file names the record system and a token for the tablet.
+test('two members of staff on one tablet: each sees only their own drafts, and sends with their own token', async () => {
+  // The venue's configuration file names the record system; each member of staff opened
+  // their own link once, and their token is kept under their PIN.
   const context = await browser.newContext({ serviceWorkers: 'block' });
   const patient = await newPerson();
   await context.route(/formwell\.config\.json$/, (route) => route.fulfill({
-    json: { fhir: fhir.url, token: fhir.tokenFor('community'), patient, setting: 'community' },
+    json: { fhir: fhir.url, patient, setting: 'community' },
   }));
   const page = await context.newPage();
-  await page.goto(`${server.url}/#/form/family-registration`);
+  await page.goto(`${server.url}/?token=${fhir.tokenFor('community')}#/`);
+  await signIn(page, { name: 'Ada Okafor', pin: '975310' });
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out, keep my drafts' }).click();
+  await page.goto(`${server.url}/?token=${fhir.tokenFor('community')}#/form/family-registration`);
   await signIn(page, { name: 'Sam Patel', pin: '246810' });
   await page.waitForSelector('form.questionnaire');
   await fillFamily(page, { half: true });

@@ -165,6 +165,8 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
   // crash: kills the server at once (SIGKILL); restart: starts it again on the same
   // address and data. Only `formwell`, whose record is a file, survives that.
   let target, tokens, stop, crash = () => { throw new Error(`${kind} cannot be crashed and restarted`); }, restart = crash;
+  // Tokens made and revoked on `formwell serve` (by name), for tests of a revoked sign-in.
+  let addToken = () => { throw new Error(`${kind} has no token store`); }, revokeToken = addToken;
   if (kind === 'medplum') {
     const token = 'test-token';
     const { child, ready } = spawnUntil(process.execPath, [path.join(repo, 'tests/fhir-server/server.mjs'), '0'], { FHIR_TOKEN: token }, 'listening ');
@@ -182,12 +184,17 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
       upstream = ['--upstream', await ready, '--upstream-token', 'upstream-token'];
       stopUpstream = () => child.kill();
     }
+    // The app's tokens are staff tokens bound to the app's origin (it is served from
+    // another port than the record, so the browser needs CORS for it).
+    addToken = (name, setting = 'community', origin = appOrigin) => execFileSync(formwell, ['token', 'add', '--data', data,
+      '--name', name, '--setting', setting, ...(origin ? ['--origin', origin] : [])], { encoding: 'utf8' }).trim();
+    revokeToken = (name) => execFileSync(formwell, ['token', 'revoke', '--data', data, name], { encoding: 'utf8' });
     tokens = {};
-    for (const setting of ['community', 'midwifery']) {
-      tokens[setting] = execFileSync(formwell, ['token', 'add', '--data', data, '--name', `app-${setting}`, '--kind', 'partner',
-        '--setting', setting, '--origin', appOrigin], { encoding: 'utf8' }).trim();
-    }
-    tokens.staff = execFileSync(formwell, ['token', 'add', '--data', data, '--name', 'test-staff', '--setting', 'community'], { encoding: 'utf8' }).trim();
+    for (const setting of ['community', 'midwifery']) tokens[setting] = addToken(`app-${setting}`, setting);
+    // The tests read back what the app wrote with a staff token of the same setting:
+    // staff read only what their own setting wrote.
+    tokens.staff = addToken('test-staff', 'community', null);
+    tokens.readers = { community: tokens.staff, midwifery: addToken('test-staff-midwifery', 'midwifery', null) };
     const serve = (addr) => spawnUntil(formwell, ['serve', '--addr', addr, '--data', data, '--dist', dist, ...upstream], {}, 'formwell: serving ');
     let { child, ready } = serve('127.0.0.1:0');
     const origin = (await ready).split(' ')[0];
@@ -202,16 +209,17 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
     throw new Error(`FORMWELL_BACKEND is medplum, formwell or gateway, not ${kind}`);
   }
   const proxy = await startFaultProxy(target, () => crash());
-  const admin = tokens.staff ?? tokens.community;
-  const headers = { authorization: `Bearer ${admin}`, 'content-type': 'application/fhir+json' };
-  const fhir = async (method, p, body) => {
+  const reader = (setting = 'community') => tokens.readers?.[setting] ?? tokens.staff ?? tokens.community;
+  const fhir = async (method, p, body, setting) => {
+    const headers = { authorization: `Bearer ${reader(setting)}`, 'content-type': 'application/fhir+json' };
     const res = await fetch(`${target}/${p}`, { method, headers, body: body && JSON.stringify(body) });
     return { status: res.status, body: await res.json() };
   };
   return {
-    kind, url: proxy.url, tokenFor: (setting) => tokens[setting] ?? tokens.community,
+    kind, url: proxy.url, direct: target, tokenFor: (setting) => tokens[setting] ?? tokens.community, addToken, revokeToken,
     create: async (resource) => (await fhir('POST', resource.resourceType, resource)).body,
-    search: async (query) => ((await fhir('GET', query)).body.entry ?? []).map((e) => e.resource),
+    // What a staff member of `setting` finds (formwell serve shows each setting its own).
+    search: async (query, setting) => ((await fhir('GET', query, undefined, setting)).body.entry ?? []).map((e) => e.resource),
     control: proxy.control,
     restart: () => restart(),
     close: async () => { await proxy.close(); stop(); },
@@ -325,4 +333,49 @@ export async function deliverTwice(page, base) {
     await route.fetch();
     await route.fulfill({ response: await route.fetch() });
   });
+}
+
+/** A new person (Amina Begum) on a backend, as `Patient/<id>`. */
+export async function newPerson(backend) {
+  const patient = await backend.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }] });
+  return `Patient/${patient.id}`;
+}
+
+/** The healthy eating session record, all of its required answers. */
+export async function fillHealthyEating(page) {
+  await page.getByLabel('Session number').fill('1');
+  await page.getByLabel('Session date').fill('2026-11-26');
+  await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('3');
+  await page.getByLabel(/Confidence cooking a meal from scratch/).fill('5');
+  await tick(page);
+}
+
+/** Every row of one of the tablet's IndexedDB stores (`records`, `staff`): encrypted data
+ * as its bytes read as latin1 text; salts, IVs and PIN checks left out. */
+export async function storedRows(page, store) {
+  return page.evaluate((store) => new Promise((resolve, reject) => {
+    const request = indexedDB.open('formwell');
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => {
+      const all = request.result.transaction(store).objectStore(store).getAll();
+      all.onsuccess = () => {
+        request.result.close();
+        resolve(all.result.map((row) => ({ ...row, data: row.data && new TextDecoder('latin1').decode(row.data), check: undefined, salt: undefined, iv: undefined })));
+      };
+    };
+  }), store);
+}
+
+/** How many records of a kind (draft, outbox) the tablet keeps. */
+export async function kept(page, kind) {
+  return (await storedRows(page, 'records')).filter((r) => r.kind === kind).length;
+}
+
+/** Waits until the tablet keeps `n` records of a kind. */
+export async function untilKept(page, kind, n) {
+  for (let i = 0; i < 200; i += 1) {
+    if ((await kept(page, kind)) === n) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if ((await kept(page, kind)) !== n) throw new Error(`the tablet keeps ${await kept(page, kind)} ${kind} records, not ${n}`);
 }

@@ -97,7 +97,7 @@ test('a new version is offered, and takes over only when chosen', async () => {
     const before = await page.evaluate(async () => (await caches.keys()).filter((n) => n.startsWith('formwell-')));
     // Publish a new version: a changed file and a new manifest.
     fs.writeFileSync(path.join(root, 'formwell.config.json'), JSON.stringify({ setting: 'community', note: 'new version' }));
-    execFileSync(process.execPath, [path.join(repo, 'tools/asset-manifest.mjs'), root]);
+    execFileSync(process.execPath, [path.join(repo, 'tools/post-build.mjs'), root]);
     // Someone is half-way through a form when the new version arrives.
     await page.getByRole('link', { name: 'Family registration' }).click();
     await page.waitForSelector('form.questionnaire');

@@ -24,7 +24,9 @@ async function openFor(id, extra = '') {
   await signIn(page);
   await page.waitForSelector('.impact:not(.loading)');
   await recordReady(page);
-  return { page, patient: `Patient/${patient.id}`, practitioner: `Practitioner/${practitioner.id}` };
+  // Read back as a member of staff of the same setting would.
+  const search = (q) => fhir.search(q, setting);
+  return { page, patient: `Patient/${patient.id}`, practitioner: `Practitioner/${practitioner.id}`, search };
 }
 
 async function fillHarmfulAndConfirm(page) {
@@ -60,14 +62,14 @@ test('a submission is read back through FHIR search: response, consent and prove
 });
 
 test('extracted answers become Observations, with the confirmed decision on the Provenance', async () => {
-  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
+  const { page, patient, search } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
   await fillHarmfulAndConfirm(page);
   await sent(page);
-  const observations = await fhir.search(`Observation?subject=${patient}`);
+  const observations = await search(`Observation?subject=${patient}`);
   assert.deepEqual(observations.map((o) => o.code.coding[0].code).sort(), ['161714006', '342191000000101', '77386006']);
-  const [qr] = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
+  const [qr] = await search(`QuestionnaireResponse?subject=${patient}`);
   assert.ok(observations.every((o) => o.derivedFrom[0].reference === `QuestionnaireResponse/${qr.id}`));
-  const [provenance] = await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`);
+  const [provenance] = await search(`Provenance?target=QuestionnaireResponse/${qr.id}`);
   assert.equal(provenance.target.length, 4);
   const decision = provenance.extension.find((e) => e.extension.some((p) => p.url === 'category' && p.valueCode === 'child_protection'));
   const part = (name) => decision.extension.find((p) => p.url === name);
@@ -76,27 +78,27 @@ test('extracted answers become Observations, with the confirmed decision on the 
 });
 
 test('the same Bundle arriving twice leaves one copy of each resource', async () => {
-  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
+  const { page, patient, search } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery');
   // Every POST of a Bundle reaches the server twice, as a retrying proxy might send it.
   await deliverTwice(page, fhir.url);
   await fillHarmfulAndConfirm(page);
   await sent(page);
-  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
-  assert.equal((await fhir.search(`Observation?subject=${patient}`)).length, 3);
-  const [qr] = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
-  assert.equal((await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`)).length, 1);
+  assert.equal((await search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
+  assert.equal((await search(`Observation?subject=${patient}`)).length, 3);
+  const [qr] = await search(`QuestionnaireResponse?subject=${patient}`);
+  assert.equal((await search(`Provenance?target=QuestionnaireResponse/${qr.id}`)).length, 1);
 });
 
 test('a timeout after the server committed: the app asks before sending again, and finds it stored', async () => {
-  const { page, patient } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery&sendTimeoutMs=1000');
+  const { page, patient, search } = await openFor('harmful-pregnancy-safeguarding-example', '&setting=midwifery&sendTimeoutMs=1000');
   const before = await fhir.control('stats');
   await fhir.control('hold', { ms: 2500 });
   await fillHarmfulAndConfirm(page);
   await sent(page);
   const after = await fhir.control('stats');
   assert.equal(after.posts - before.posts, 1, 'one POST: the lost answer was found by searching, not by sending again');
-  assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
-  assert.equal((await fhir.search(`Observation?subject=${patient}`)).length, 3);
+  assert.equal((await search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
+  assert.equal((await search(`Observation?subject=${patient}`)).length, 3);
 });
 
 test('500 then 200: tried again until taken, one copy', async () => {
@@ -167,8 +169,9 @@ test('a wrong token is reported, not hidden', async () => {
   const page = await newPage(browser);
   await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=wrong#/`);
   await signIn(page);
-  await page.waitForFunction(() => /not reachable/.test(document.querySelector('#record-status')?.textContent ?? ''));
-  assert.match(await page.locator('#record-status').textContent(), /401/);
+  await page.waitForFunction(() => /no longer allowed/.test(document.querySelector('#record-status')?.textContent ?? ''));
+  assert.match(await page.locator('#record-status').textContent(),
+    /This tablet is no longer allowed to send to the record system: ask whoever looks after Formwell for a new link/);
 });
 
 test('every Bundle the tests sent was validated by the server; only the deliberate one was refused', async () => {

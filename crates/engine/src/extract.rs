@@ -54,6 +54,15 @@ pub enum Idempotency {
     ClientIds,
 }
 
+/// Whether `text` is a UUID as a submission's id must be (8-4-4-4-12 hexadecimal digits):
+/// every identifier in its Bundle derives from it, so an empty or malformed one would make
+/// different submissions look like one.
+pub fn is_uuid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// Everything about a submission that is not in the answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Submission {

@@ -523,13 +523,7 @@ async fn bundle(
                     .filter_map(|e| e["response"]["location"].as_str().and_then(type_and_id))
                     .collect();
                 let (server, caller) = (server.clone(), caller.clone());
-                blocking(move || {
-                    for (kind, id) in written {
-                        server.store.record_owner(&kind, &id, Principal::Token(&caller))?;
-                    }
-                    Ok(())
-                })
-                .await?;
+                blocking(move || server.store.record_owners(&written, Principal::Token(&caller))).await?;
             }
             return Ok(Err(answer.into_response()));
         }
@@ -602,7 +596,8 @@ async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
                 Some((stored["resourceType"].as_str()?.to_owned(), stored["id"].as_str()?.to_owned()))
             });
             if let Some((kind, id)) = written {
-                let recorded = blocking(move || server.store.record_owner(&kind, &id, Principal::Token(&caller))).await;
+                let recorded =
+                    blocking(move || server.store.record_owners(&[(kind, id)], Principal::Token(&caller))).await;
                 if let Err(e) = recorded {
                     return error(e);
                 }

@@ -4,7 +4,7 @@
 //! entry without a confirmation recorded in the Bundle's Provenance, rejects the whole
 //! transaction.
 
-use formwell_engine::extract::DECISION_EXTENSION;
+use formwell_engine::submit::extract::DECISION_EXTENSION;
 use formwell_engine::{Coding, ImpactSeverity, Ruleset};
 use serde_json::Value;
 

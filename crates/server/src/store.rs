@@ -530,14 +530,19 @@ impl Store {
         Ok((total as usize, rows.collect::<Result<_, _>>()?))
     }
 
-    /// Records who wrote a resource that a gateway's upstream server now holds (the
-    /// store's own writes record it in the same transaction).
-    pub fn record_owner(&self, kind: &str, id: &str, who: Principal<'_>) -> Result<(), FhirError> {
+    /// Records who wrote the resources a gateway's upstream server now holds (the store's
+    /// own writes record it in the same transaction), in one transaction.
+    pub fn record_owners(&self, written: &[(String, String)], who: Principal<'_>) -> Result<(), FhirError> {
         let owner = who.owner();
-        self.lock().execute(
-            "INSERT OR IGNORE INTO owner (type, id, writer, setting) VALUES (?1, ?2, ?3, ?4)",
-            params![kind, id, owner.writer, owner.setting],
-        )?;
+        let mut connection = self.lock();
+        let tx = connection.transaction()?;
+        for (kind, id) in written {
+            tx.execute(
+                "INSERT OR IGNORE INTO owner (type, id, writer, setting) VALUES (?1, ?2, ?3, ?4)",
+                params![kind, id, owner.writer, owner.setting],
+            )?;
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -100,7 +100,7 @@ fn a_patch_tests_the_version_and_a_failed_one_rolls_the_transaction_back() {
         let mut bundle = harmful_bundle(sid, Idempotency::ConditionalCreate);
         bundle["entry"].as_array_mut().unwrap().push(json!({
             "resource": {"resourceType": "Binary", "contentType": "application/json-patch+json",
-                         "data": formwell_engine::demographics::base64(ops.to_string().as_bytes())},
+                         "data": formwell_engine::submit::demographics::base64(ops.to_string().as_bytes())},
             "request": {"method": "PATCH", "url": "Patient/p1"}}));
         bundle
     };

@@ -215,6 +215,55 @@ impl AppConfig {
     }
 }
 
+/// A change to the app's configuration: what loads at start, what the record system said,
+/// signing in and out. The only way it changes (a reducer: each change applies to the
+/// latest value, so loads that finish in any order cannot overwrite one another).
+pub enum ConfigEvent {
+    /// The served configuration file, then the page's query string (which wins).
+    FileRead {
+        file: Value,
+        query: String,
+    },
+    RulesLoaded(RulesState),
+    BackendChecked(BackendState),
+    /// Someone signed in; `token` is the one for this record system, if there is one.
+    SignedIn {
+        session: Session,
+        token: Option<String>,
+    },
+    /// Locked or signed out: the key and the token go.
+    SignedOut,
+}
+
+impl yew::Reducible for AppConfig {
+    type Action = ConfigEvent;
+
+    fn reduce(self: Rc<Self>, event: ConfigEvent) -> Rc<Self> {
+        let mut config = (*self).clone();
+        match event {
+            ConfigEvent::FileRead { file, query } => {
+                config.apply_file(&file);
+                config.apply_query(&query);
+            }
+            ConfigEvent::RulesLoaded(rules) => config.rules = rules,
+            ConfigEvent::BackendChecked(state) => config.backend_state = state,
+            ConfigEvent::SignedIn { session, token } => {
+                config.session = Some(session);
+                if let Some(backend) = config.backend.as_mut() {
+                    backend.token = token;
+                }
+            }
+            ConfigEvent::SignedOut => {
+                config.session = None;
+                if let Some(backend) = config.backend.as_mut() {
+                    backend.token = None;
+                }
+            }
+        }
+        Rc::new(config)
+    }
+}
+
 /// A query string without its token: once the token is kept (encrypted) on the tablet,
 /// it is taken out of the address bar and the browser's history.
 pub fn without_token(query: &str) -> String {

@@ -4,19 +4,18 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use formwell_engine::{
-    verdict, Action, Decision, DemographicChange, FormState, Idempotency, ImpactSeverity, NodeId, RecordedDecision,
-    Reference, ResponseHeader, ResponseStatus, Verdict,
-};
+use formwell_engine::impact::Confirmation;
+use formwell_engine::{verdict, Action, Decision, FormState, NodeId, ResponseHeader, ResponseStatus, Verdict};
 use yew::prelude::*;
 
-use crate::config::{AppConfig, BackendState, RulesState};
+use crate::config::{AppConfig, RulesState};
 use crate::diagnostics_view::load_notice;
-use crate::draft::{new_draft_id, snapshot, Autosave, Draft, Resumed};
-use crate::impact_view::{blocked_panel, ConfirmDialog, Confirmation, ImpactSummary};
+use crate::drafts::{new_draft_id, snapshot, Autosave, Resumed};
+use crate::impact_view::{blocked_panel, ConfirmDialog, ImpactSummary};
 use crate::item_view::Children;
 use crate::library::Template;
-use crate::outbox::{Outbox, Outgoing, SendState};
+use crate::outbox::Outbox;
+use formwell_engine::submit::delivery::Phase;
 
 /// What every item of the form reads: the state, and how to change it. A new
 /// `generation` after each action is what makes the components render again.
@@ -92,7 +91,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             config.clone(),
             not_kept.clone(),
         );
-        let snapshot: Rc<dyn Fn() -> Draft> =
+        let snapshot: Rc<dyn Fn() -> formwell_engine::submit::stored::DraftRecord> =
             Rc::new(move || snapshot(&draft_id, &template, &state.borrow(), config.as_ref()));
         let done = Callback::from(move |result: Result<String, crate::vault::StoreError>| match result {
             Ok(id) => {
@@ -148,114 +147,60 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 authored: Some(at.clone()),
                 ..ResponseHeader::default()
             };
-            let staff =
-                config.as_ref().and_then(|c| c.staff.clone()).unwrap_or_else(|| "(staff member not named)".into());
-            let setting = config.as_ref().map(|c| c.setting.clone()).unwrap_or_default();
-            let recorded: Vec<RecordedDecision> = decisions
-                .into_iter()
-                .map(|decision| {
-                    let confirmed = decision.severity == ImpactSeverity::Confirm;
-                    let demographic = decision.category.as_deref() == Some("demographics");
-                    RecordedDecision {
-                        setting: setting.clone(),
-                        confirmed_by: confirmed.then(|| staff.clone()),
-                        confirmed_at: confirmed.then(|| at.clone()),
-                        reason: confirmation.as_ref().filter(|_| confirmed).map(|c| c.reason.clone()),
-                        demographic_change: confirmation
-                            .as_ref()
-                            .filter(|_| demographic)
-                            .and_then(|c| c.demographic_change.clone()),
-                        decision,
-                    }
-                })
-                .collect();
-            let decisions_json = serde_json::to_string(&recorded).unwrap_or_default();
+            let recorded = crate::submission::decisions(config.as_ref(), decisions, confirmation.as_ref(), &at);
             let shown = Submission {
                 response: serde_json::to_string(&form.to_response(&header)).unwrap_or_default(),
-                decisions: decisions_json,
+                decisions: serde_json::to_string(&recorded).unwrap_or_default(),
                 outgoing: None,
             };
             // With a record system configured, the submission goes into the outbox as one
-            // transaction Bundle; its identifiers come from an id made now, once.
-            if let (Some(config), Some(outbox)) = (config.as_ref(), outbox.as_ref()) {
-                if let Some(backend) = &config.backend {
-                    let idempotency = match &config.backend_state {
-                        BackendState::Ready(caps) => caps.idempotency().unwrap_or(Idempotency::ConditionalCreate),
-                        _ => Idempotency::ConditionalCreate,
-                    };
-                    // The submission's identity: without a random id there is no
-                    // guarantee against a second copy, so nothing is sent.
-                    let id = match crate::web::random_uuid() {
-                        Ok(id) => id,
-                        Err(why) => {
-                            guard.set(None);
-                            queue_error
-                                .set(Some(format!("Nothing was sent: {why}. The form is still here, filled in.")));
-                            crate::web::focus("queue-error");
-                            return;
-                        }
-                    };
-                    let submission = formwell_engine::Submission {
-                        id,
-                        authored: at.clone(),
-                        subject: backend.subject(),
-                        author: backend.practitioner.as_ref().map(|p| Reference {
-                            reference: Some(p.clone()),
-                            display: config.staff.clone(),
-                            ..Default::default()
-                        }),
-                        device: format!("Formwell {} (web)", env!("CARGO_PKG_VERSION")),
-                        ruleset_version: config.ruleset().map(|r| r.version().to_owned()),
-                        decisions: recorded,
-                    };
-                    let bundle = form.transaction_bundle(&submission, idempotency);
-                    let demographics = form.demographic_changes(&submission.decisions);
-                    let outgoing = Outgoing {
-                        id: submission.id.clone(),
-                        title: form.questionnaire().display_title().to_owned(),
-                        base: backend.base.clone(),
-                        bundle: bundle.to_string(),
-                        state: SendState::Sending { attempt: 0 },
-                        response_token: submission.response_token(),
-                        demographics,
-                        patient: backend.patient.clone(),
-                        today: at.get(..10).unwrap_or_default().to_owned(),
-                    };
-                    // Kept on the tablet before anything is sent, replacing its draft in
-                    // the same step; if it cannot be kept, the form stays as it is.
-                    let (outbox, submitted, guard, queue_error, autosave, draft_id, template) = (
-                        outbox.clone(),
-                        submitted.clone(),
-                        guard.clone(),
-                        queue_error.clone(),
-                        autosave.clone(),
-                        draft_id.clone(),
-                        template.clone(),
-                    );
-                    wasm_bindgen_futures::spawn_local(async move {
-                        autosave.stop().await;
-                        let id = outgoing.id.clone();
-                        match outbox.queue(outgoing, Some(draft_id).filter(|d| !d.is_empty())).await {
-                            Ok(()) => {
-                                // The draft is gone: a reload opens the form anew, not it.
-                                if crate::web::hash().starts_with("#/draft/") {
-                                    crate::web::replace_hash(&crate::route::Route::Form(template).hash());
-                                }
-                                queue_error.set(None);
-                                submitted.set(Some(Submission { outgoing: Some(id), ..shown }));
-                                guard.set(None);
-                                crate::web::focus("submitted");
-                            }
-                            Err(e) => {
-                                autosave.restart();
-                                guard.set(None);
-                                queue_error.set(Some(format!("It could not be kept on this tablet to send: {e}. Nothing was sent, and the form is still here, filled in: submit it again once there is room.")));
-                                crate::web::focus("queue-error");
-                            }
-                        }
-                    });
+            // transaction Bundle; its identifiers come from an id made now, once. Without
+            // a random id there is no guarantee against a second copy: nothing is sent.
+            let record = match config.as_ref().map(|c| crate::submission::outbox_record(&form, c, recorded, &at)) {
+                Some(Ok(record)) => record,
+                Some(Err(why)) => {
+                    guard.set(None);
+                    queue_error.set(Some(format!("Nothing was sent: {why}. The form is still here, filled in.")));
+                    crate::web::focus("queue-error");
                     return;
                 }
+                None => None,
+            };
+            if let (Some(record), Some(outbox)) = (record, outbox.as_ref()) {
+                // Kept on the tablet before anything is sent, replacing its draft in
+                // the same step; if it cannot be kept, the form stays as it is.
+                let (outbox, submitted, guard, queue_error, autosave, draft_id, template) = (
+                    outbox.clone(),
+                    submitted.clone(),
+                    guard.clone(),
+                    queue_error.clone(),
+                    autosave.clone(),
+                    draft_id.clone(),
+                    template.clone(),
+                );
+                wasm_bindgen_futures::spawn_local(async move {
+                    autosave.stop().await;
+                    let id = record.id.clone();
+                    match outbox.queue(record, Some(draft_id).filter(|d| !d.is_empty())).await {
+                        Ok(()) => {
+                            // The draft is gone: a reload opens the form anew, not it.
+                            if crate::web::hash().starts_with("#/draft/") {
+                                crate::web::replace_hash(&crate::route::Route::Form(template).hash());
+                            }
+                            queue_error.set(None);
+                            submitted.set(Some(Submission { outgoing: Some(id), ..shown }));
+                            guard.set(None);
+                            crate::web::focus("submitted");
+                        }
+                        Err(e) => {
+                            autosave.restart();
+                            guard.set(None);
+                            queue_error.set(Some(format!("It could not be kept on this tablet to send: {e}. Nothing was sent, and the form is still here, filled in: submit it again once there is room.")));
+                            crate::web::focus("queue-error");
+                        }
+                    }
+                });
+                return;
             }
             submitted.set(Some(shown));
             guard.set(None);
@@ -374,7 +319,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 let guard = guard.clone();
                 Callback::from(move |_| guard.set(None))
             };
-            let suggested = suggested_change(&state.borrow());
+            let suggested = state.borrow().suggested_demographic_change();
             html! { <ConfirmDialog questionnaire={q.clone()} confirmations={confirmations.clone()} warnings={warnings.clone()} {on_confirm} {on_cancel} {suggested} /> }
         }
     };
@@ -451,13 +396,6 @@ enum Guard {
     Unavailable(String),
 }
 
-/// An answered item that extracts to the end of the address's period says the new address
-/// is temporary, until that date: the guard's question starts answered.
-fn suggested_change(form: &FormState) -> Option<DemographicChange> {
-    let until = form.node_by_definition("Patient.address.period.end")?.answers.first()?;
-    Some(DemographicChange::Temporary { until: Some(formwell_engine::input::input_text(until)) })
-}
-
 /// The current time as a FHIR instant (UTC, to the second).
 pub fn now() -> String {
     let iso = String::from(js_sys::Date::new_0().to_iso_string());
@@ -474,65 +412,45 @@ struct SendStatusProps {
 }
 
 /// Where the submission is: sending, sent (with what the record now holds), waiting to be
-/// tried again (with "send now"), or refused (kept, with the reason).
+/// tried again (with "send now"), waiting for a sign-in, or refused (kept, with the reason).
 #[function_component(SendStatus)]
 fn send_status(props: &SendStatusProps) -> Html {
     let outbox = use_context::<Outbox>();
     let Some(id) = &props.outgoing else {
         return html! { <p class="notice" id="send-status" role="status">{ "No record system is configured, so nothing was sent." }</p> };
     };
-    let Some(outgoing) = outbox.as_ref().and_then(|o| o.get(id)) else { return html! {} };
+    let Some(outbox) = outbox else { return html! {} };
+    let Some(outgoing) = outbox.view.get(id) else { return html! {} };
     let send_now = {
         let outbox = outbox.clone();
-        Callback::from(move |_| {
-            if let Some(o) = &outbox {
-                o.send_now();
-            }
-        })
+        Callback::from(move |_| outbox.send_now())
     };
-    let (class, body) = match &outgoing.state {
-        SendState::Sending { attempt } if *attempt <= 1 => {
-            ("sending", html! { <p>{ "Sending to the record system…" }</p> })
-        }
-        SendState::Sending { attempt } => {
-            ("sending", html! { <p>{ format!("Sending to the record system (attempt {attempt})…") }</p> })
-        }
-        SendState::Sent { locations } => (
-            "sent",
-            html! {
-                <>
-                    <p><strong>{ "Sent to the record system." }</strong></p>
-                    <ul class="locations">{ for locations.iter().map(|l| html! { <li><code>{ l }</code></li> }) }</ul>
-                </>
-            },
-        ),
-        SendState::Waiting { error, retry_in_s, .. } => (
-            "waiting",
-            html! {
-                <>
-                    <p><strong>{ "Not sent yet. " }</strong>{ format!("{error}. It is kept here and will be tried again in about {retry_in_s} seconds.") }</p>
-                    <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
-                </>
-            },
-        ),
-        SendState::NotAllowed { message } => (
-            "waiting",
-            html! { <p><strong>{ "Saved on this tablet, not sent yet. " }</strong>{ format!("{message}.") }</p> },
-        ),
-        SendState::Refused { message } => (
-            "refused",
-            html! {
-                <>
-                    <p><strong>{ "The record system refused this form: " }</strong>{ message }</p>
-                    <p>{ "It is kept here, not lost. Show this message to whoever looks after the form or the record system." }</p>
-                </>
-            },
-        ),
+    let (class, words) = crate::outbox::describe(&outgoing.delivery, crate::web::now_ms());
+    let body = match &outgoing.delivery.phase {
+        Phase::Sent { locations } => html! {
+            <>
+                <p><strong>{ words }</strong></p>
+                <ul class="locations">{ for locations.iter().map(|l| html! { <li><code>{ l }</code></li> }) }</ul>
+            </>
+        },
+        Phase::Waiting { .. } => html! {
+            <>
+                <p>{ words }</p>
+                <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
+            </>
+        },
+        Phase::Refused { .. } => html! {
+            <>
+                <p>{ words }</p>
+                <p>{ "It is kept here, not lost. Show this message to whoever looks after the form or the record system." }</p>
+            </>
+        },
+        _ => html! { <p>{ words }</p> },
     };
     html! {
         <div class={classes!("send-status", class)} id="send-status" role="status">
             { body }
-            <details><summary>{ "The Bundle sent" }</summary><pre class="response" id="bundle-json">{ &outgoing.bundle }</pre></details>
+            <details><summary>{ "The Bundle sent" }</summary><pre class="response" id="bundle-json">{ &outgoing.record.bundle }</pre></details>
         </div>
     }
 }

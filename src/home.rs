@@ -6,10 +6,11 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::diagnostics_view::diagnostic_list;
-use crate::draft::DraftList;
+use crate::draft_pages::DraftList;
 use crate::library::{LibraryState, Template};
-use crate::outbox::{Outbox, SendState};
+use crate::outbox::Outbox;
 use crate::route::Route;
+use formwell_engine::submit::delivery::Phase;
 
 #[derive(Properties, PartialEq)]
 pub struct HomeProps {
@@ -126,7 +127,8 @@ pub fn home(props: &HomeProps) -> Html {
 /// The forms not yet taken by the record system, each with where it is; a refused one
 /// with the record system's reason and a way to try again once the cause is fixed.
 fn outbox_list(outbox: &Outbox) -> Html {
-    let waiting: Vec<_> = outbox.all().into_iter().filter(|o| !matches!(o.state, SendState::Sent { .. })).collect();
+    let waiting: Vec<_> =
+        outbox.view.outgoing.iter().filter(|o| !matches!(o.delivery.phase, Phase::Sent { .. })).collect();
     if waiting.is_empty() {
         return html! {};
     }
@@ -135,20 +137,14 @@ fn outbox_list(outbox: &Outbox) -> Html {
             <h2 id="outbox-title">{ "Forms waiting to send" }</h2>
             <ul>
                 { for waiting.iter().map(|o| {
-                    let state = match &o.state {
-                        SendState::Sending { .. } => "sending…".to_owned(),
-                        SendState::Waiting { error, .. } => format!("waiting: {error}"),
-                        SendState::Refused { message } => format!("refused: {message}"),
-                        SendState::NotAllowed { message } => format!("waiting: {message}"),
-                        SendState::Sent { .. } => String::new(),
-                    };
-                    let retry = matches!(o.state, SendState::Refused { .. }).then(|| {
-                        let (outbox, id) = (outbox.clone(), o.id.clone());
+                    let state = crate::outbox::in_brief(&o.delivery);
+                    let retry = matches!(o.delivery.phase, Phase::Refused { .. }).then(|| {
+                        let (outbox, id) = (outbox.clone(), o.record.id.clone());
                         Callback::from(move |_| outbox.retry(&id))
                     });
                     html! {
                         <li class="outgoing">
-                            <strong>{ &o.title }</strong>{ format!(" · {state}") }
+                            <strong>{ &o.record.title }</strong>{ format!(" · {state}") }
                             if let Some(retry) = retry {
                                 <button type="button" class="button secondary" onclick={retry}>{ "Try again" }</button>
                             }

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use formwell_engine::impact::Confirmation;
 use formwell_engine::{Decision, DemographicChange, ImpactSeverity, Questionnaire};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -103,13 +104,6 @@ pub fn blocked_panel(questionnaire: &Questionnaire, blocked: &[Decision]) -> Htm
     }
 }
 
-/// What staff said in the confirmation dialog.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Confirmation {
-    pub reason: String,
-    pub demographic_change: Option<DemographicChange>,
-}
-
 #[derive(Properties)]
 pub struct ConfirmProps {
     pub questionnaire: Arc<Questionnaire>,
@@ -156,7 +150,7 @@ pub fn confirm_dialog(props: &ConfirmProps) -> Html {
         Some(DemographicChange::Temporary { until: Some(until) }) => until.clone(),
         _ => String::new(),
     });
-    let demographic = props.confirmations.iter().any(|d| d.category.as_deref() == Some("demographics"));
+    let demographic = props.confirmations.iter().any(|d| d.demographic);
     let ready = *ticked && !reason.trim().is_empty() && (!demographic || permanence.is_some());
 
     let on_tick = {

@@ -1,24 +1,21 @@
-//! Submissions on their way to the record system. Each is written, encrypted, to the
-//! tablet's storage before it is first sent, and stays there until the server has taken
-//! it or refused it, across reloads, closed tabs and days offline. Network failures, time
-//! outs and server errors (5xx, 408, 429) are tried again with exponential backoff and
-//! jitter; a refusal (another 4xx) is kept with the server's reason, never dropped.
-//!
-//! Exactly once: the Bundle's identifiers make a repeat harmless on the server, and
-//! before any repeat the outbox asks whether the last send was stored after all (a demographic
-//! patch must never run twice). Tabs share the outbox: each send holds a lock named for the
-//! submission, and re-reads it from storage first, so a submission another tab has settled
-//! is not sent again.
+//! Submissions on their way to the record system: the browser's side of the delivery
+//! protocol. The engine's [`Delivery`] decides, for each submission, what happens next;
+//! this module only carries its commands out (the tabs' shared lock, the tablet's
+//! encrypted storage, HTTP to the record system) and tells it what came back. Up to three
+//! senders run per tab. Views read a snapshot ([`OutboxView`]), which changes whenever
+//! anything they show does.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
-use formwell_engine::backend::{describe_outcome, transaction_locations};
-use formwell_engine::{demographic_patch, DemographicChanges};
-use serde_json::{json, Value};
+use formwell_engine::demographic_patch;
+use formwell_engine::submit::backend::{describe_outcome, transaction_locations};
+use formwell_engine::submit::delivery::{Command, Delivery, Event, InRecord, KeptPhase, Phase, Reply, Stored};
+use formwell_engine::submit::stored::OutboxRecord;
+use serde_json::Value;
 use yew::prelude::*;
 
-use crate::config::Backend;
 use crate::vault::{self, Session, StoreError, OUTBOX};
 use crate::web::{self, Exchange};
 
@@ -26,218 +23,87 @@ use crate::web::{self, Exchange};
 /// few enough that none waits behind the browser's connection limit until it times out.
 const SENDERS: u32 = 3;
 
-/// Where a submission is.
-#[derive(Debug, Clone, PartialEq)]
-pub enum SendState {
-    Sending {
-        attempt: u32,
-    },
-    /// Taken by the server; `locations` is what it now holds (empty when another tab sent it).
-    Sent {
-        locations: Vec<String>,
-    },
-    /// Not sent yet; tried again automatically.
-    Waiting {
-        attempt: u32,
-        error: String,
-        retry_in_s: u32,
-    },
-    /// The record system said no; kept with its reason for staff to act on.
-    Refused {
-        message: String,
-    },
-    /// The record system does not accept this tablet's sign-in (401 or 403), or there is
-    /// none for it: kept, and sent as soon as a working token for it is given.
-    NotAllowed {
-        message: String,
-    },
-}
-
-/// What staff read when the record system no longer takes this tablet's sign-in.
-pub const NOT_ALLOWED: &str = "This tablet is no longer allowed to send to the record system: ask whoever looks after Formwell for a new link; your forms are kept";
-
-/// What staff read when there is no sign-in at all for a submission's record system.
-fn no_token(base: &str) -> String {
-    format!("This tablet has no sign-in for the record system at {base}: open the link you were given for it; your forms are kept")
-}
-
-/// One submission and its Bundle.
+/// One submission: what is kept of it (shared: a view copies it on every change), and
+/// where it is on its way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Outgoing {
-    pub id: String,
-    pub title: String,
-    /// The record system it is for (its FHIR base).
-    pub base: String,
-    pub bundle: String,
-    pub state: SendState,
-    /// `system|value` of its QuestionnaireResponse's identifier, to ask whether a send
-    /// that went unanswered was stored.
-    pub response_token: String,
-    /// A change of name, address or phone, applied to the person's record as it is when
-    /// the Bundle is sent (see `demographic_patch`).
-    pub demographics: Option<DemographicChanges>,
-    pub patient: Option<String>,
-    /// The day the change starts (YYYY-MM-DD).
-    pub today: String,
+    pub record: Rc<OutboxRecord>,
+    pub delivery: Delivery,
 }
 
-impl Outgoing {
-    /// The stored form: everything needed to send it, and how far it got.
-    pub fn to_record(&self) -> String {
-        let state = match &self.state {
-            SendState::Refused { message } => json!({"refused": message}),
-            SendState::NotAllowed { message } => json!({"notAllowed": message}),
-            SendState::Waiting { error, attempt, .. } => json!({"error": error, "attempts": attempt}),
-            _ => json!({}),
-        };
-        json!({
-            "id": self.id, "title": self.title, "base": self.base, "bundle": self.bundle,
-            "responseToken": self.response_token, "demographics": self.demographics,
-            "patient": self.patient, "today": self.today, "state": state,
-        })
-        .to_string()
+/// What the views show of the outbox; a new value whenever any of it changes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutboxView {
+    pub outgoing: Vec<Outgoing>,
+    /// Stored submissions that cannot be read (id, why): kept, never sent, shown.
+    pub unreadable: Vec<(String, String)>,
+}
+
+impl OutboxView {
+    pub fn get(&self, id: &str) -> Option<&Outgoing> {
+        self.outgoing.iter().find(|o| o.record.id == id)
     }
 
-    /// Reads a stored submission.
-    pub fn from_record(text: &str) -> Option<Outgoing> {
-        let json: Value = serde_json::from_str(text).ok()?;
-        let text = |key: &str| json[key].as_str().map(str::to_owned);
-        let state = &json["state"];
-        let state = match (state["refused"].as_str(), state["error"].as_str()) {
-            (Some(message), _) => SendState::Refused { message: message.to_owned() },
-            _ if state["notAllowed"].is_string() => {
-                SendState::NotAllowed { message: state["notAllowed"].as_str().unwrap_or(NOT_ALLOWED).to_owned() }
-            }
-            (None, Some(error)) => SendState::Waiting {
-                attempt: state["attempts"].as_u64().unwrap_or(1) as u32,
-                error: error.to_owned(),
-                retry_in_s: 0,
-            },
-            _ => SendState::Sending { attempt: 0 },
-        };
-        Some(Outgoing {
-            id: text("id")?,
-            title: text("title").unwrap_or_default(),
-            base: text("base")?,
-            bundle: text("bundle")?,
-            state,
-            response_token: text("responseToken")?,
-            demographics: DemographicChanges::from_json(&json["demographics"]),
-            patient: text("patient"),
-            today: text("today").unwrap_or_default(),
-        })
-    }
-
-    fn settled(&self) -> bool {
-        matches!(self.state, SendState::Sent { .. } | SendState::Refused { .. })
-    }
-
-    /// Whether a sender should take it up: not settled, and not waiting for a sign-in.
-    fn sendable(&self) -> bool {
-        !self.settled() && !matches!(self.state, SendState::NotAllowed { .. })
+    /// How many are not taken by the record system yet (waiting, sending, refused, or
+    /// kept but unreadable).
+    pub fn pending(&self) -> usize {
+        self.outgoing.iter().filter(|o| !matches!(o.delivery.phase, Phase::Sent { .. })).count() + self.unreadable.len()
     }
 }
 
-/// One submission in this tab's outbox, with when it is next due.
-#[derive(Debug, Clone)]
-struct Entry {
-    outgoing: Outgoing,
-    /// `web::now_ms()` at which it may be tried again.
-    due_ms: f64,
-    /// A sender is on it.
-    busy: bool,
-    /// Whether the record system may have it already (it was sent from storage by an
-    /// earlier page): ask before sending.
-    ask_first: bool,
-}
-
-/// Where submissions are sent: the record system, and how long a send may take.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Destination {
-    pub backend: Backend,
-    pub timeout_ms: u32,
-}
-
-/// The outbox, shared through a context; a new generation re-renders what shows it.
+/// The outbox of this tab, shared through a context with its current view.
 #[derive(Clone)]
 pub struct Outbox {
     shared: Rc<Shared>,
-    pub generation: u64,
-}
-
-struct Shared {
-    entries: RefCell<Vec<Entry>>,
-    /// Stored submissions that cannot be read (id, why): they stay on the tablet, are never
-    /// sent, and are shown so that someone can look at them.
-    unreadable: RefCell<Vec<(String, String)>>,
-    /// Who is signed in: their key reads and writes the stored outbox. None while locked,
-    /// and then nothing is sent.
-    session: RefCell<Option<Session>>,
-    route: RefCell<Option<Destination>>,
-    senders: Cell<u32>,
-    changed: Callback<()>,
+    pub view: Rc<OutboxView>,
 }
 
 impl PartialEq for Outbox {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.shared, &other.shared) && self.generation == other.generation
+        Rc::ptr_eq(&self.shared, &other.shared) && Rc::ptr_eq(&self.view, &other.view)
     }
 }
 
+struct Shared {
+    entries: RefCell<Vec<Outgoing>>,
+    unreadable: RefCell<Vec<(String, String)>>,
+    /// Who is signed in: their key reads and writes the stored outbox, and their kept
+    /// tokens are the only ones sent. `None` while locked: nothing is sent.
+    session: RefCell<Option<Session>>,
+    /// How long a request may take before it counts as unanswered.
+    timeout_ms: Cell<u32>,
+    senders: Cell<u32>,
+    /// Told a new view whenever what the views show changes.
+    changed: Callback<Rc<OutboxView>>,
+}
+
 impl Outbox {
-    /// An empty outbox; `changed` is called whenever what it shows changes.
-    pub fn new(changed: Callback<()>) -> Outbox {
+    /// An empty outbox; `changed` hears each new view.
+    pub fn new(changed: Callback<Rc<OutboxView>>) -> Outbox {
         Outbox {
             shared: Rc::new(Shared {
                 entries: RefCell::default(),
                 unreadable: RefCell::default(),
                 session: RefCell::default(),
-                route: RefCell::default(),
+                timeout_ms: Cell::new(crate::config::DEFAULT_SEND_TIMEOUT_MS),
                 senders: Cell::new(0),
                 changed,
             }),
-            generation: 0,
+            view: Rc::default(),
         }
     }
 
-    /// The same outbox, marked as changed.
-    pub fn with_generation(&self, generation: u64) -> Outbox {
-        Outbox { shared: self.shared.clone(), generation }
+    /// The same outbox, with the view the views should show.
+    pub fn with_view(&self, view: Rc<OutboxView>) -> Outbox {
+        Outbox { shared: self.shared.clone(), view }
     }
 
-    /// A submission by id.
-    pub fn get(&self, id: &str) -> Option<Outgoing> {
-        self.shared.entries.borrow().iter().find(|e| e.outgoing.id == id).map(|e| e.outgoing.clone())
-    }
-
-    /// Every submission this tab knows of, oldest first.
-    pub fn all(&self) -> Vec<Outgoing> {
-        self.shared.entries.borrow().iter().map(|e| e.outgoing.clone()).collect()
-    }
-
-    /// How many are not yet taken by the server (waiting, sending, refused, or kept but
-    /// unreadable).
-    pub fn pending(&self) -> usize {
-        self.shared.entries.borrow().iter().filter(|e| !matches!(e.outgoing.state, SendState::Sent { .. })).count()
-            + self.shared.unreadable.borrow().len()
-    }
-
-    /// Stored submissions that cannot be read, with why.
-    pub fn unreadable(&self) -> Vec<(String, String)> {
-        self.shared.unreadable.borrow().clone()
-    }
-
-    /// A working token for a record system is there now: what waited for one is sent.
-    pub fn token_renewed(&self, base: &str) {
-        for entry in self.shared.entries.borrow_mut().iter_mut() {
-            if entry.outgoing.base == base && matches!(entry.outgoing.state, SendState::NotAllowed { .. }) {
-                entry.outgoing.state = SendState::Sending { attempt: 0 };
-                entry.due_ms = 0.0;
-                entry.ask_first = true;
-            }
-        }
-        self.shared.changed.emit(());
-        self.start_senders();
+    fn changed(&self) {
+        let view = OutboxView {
+            outgoing: self.shared.entries.borrow().clone(),
+            unreadable: self.shared.unreadable.borrow().clone(),
+        };
+        self.shared.changed.emit(Rc::new(view));
     }
 
     /// Signs the outbox in (it reads the stored outbox and sends what is due) or out
@@ -248,105 +114,113 @@ impl Outbox {
         if signed_out {
             self.shared.entries.borrow_mut().clear();
             self.shared.unreadable.borrow_mut().clear();
-            self.shared.changed.emit(());
+            self.changed();
         } else {
             self.reload();
         }
     }
 
-    /// Where to send, once the record system and its token are known.
-    pub fn set_destination(&self, route: Option<Destination>) {
-        let known = route.is_some();
-        *self.shared.route.borrow_mut() = route;
-        if known {
-            self.start_senders();
-        }
+    pub fn set_timeout(&self, timeout_ms: u32) {
+        self.shared.timeout_ms.set(timeout_ms);
     }
 
     fn session(&self) -> Option<Session> {
         self.shared.session.borrow().clone()
     }
 
-    /// Reads the stored outbox again (at sign-in, or when another tab changed it) and sends
-    /// what is due.
+    /// Reads the stored outbox again (at sign-in, when another tab changed it, or the
+    /// network came back) and sends what is due. What another page kept is asked about
+    /// before it is sent.
     pub fn reload(&self) {
         let outbox = self.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let Some(session) = outbox.session() else { return };
-            let Ok(records) = session.list(OUTBOX).await else { return };
+            let Ok(rows) = session.list(OUTBOX).await else { return };
             if outbox.session().as_ref() != Some(&session) {
                 return;
             }
             {
                 let mut entries = outbox.shared.entries.borrow_mut();
                 let mut unreadable = Vec::new();
-                for (id, text) in records {
-                    let outgoing = text.and_then(|text| {
-                        Outgoing::from_record(&text)
-                            .ok_or_else(|| "its contents are not a submission this app can read".into())
-                    });
-                    let outgoing = match outgoing {
-                        Ok(outgoing) => outgoing,
-                        Err(why) => {
-                            unreadable.push((id, why));
-                            continue;
+                for (id, text) in rows {
+                    match text.and_then(|text| OutboxRecord::from_json(&text)) {
+                        Ok(record) if !entries.iter().any(|e| e.record.id == record.id) => {
+                            let changes = record.demographics.is_some();
+                            let delivery = Delivery::read_back(&record.id, &record.base, changes, &record.phase);
+                            entries.push(Outgoing { record: Rc::new(record), delivery });
                         }
-                    };
-                    if entries.iter().any(|e| e.outgoing.id == outgoing.id) {
-                        continue;
+                        Ok(_) => {}
+                        Err(why) => unreadable.push((id, why)),
                     }
-                    // A form kept waiting for a sign-in is tried again on reopening: the
-                    // token may be a new one.
-                    let mut outgoing = outgoing;
-                    if matches!(outgoing.state, SendState::NotAllowed { .. }) {
-                        outgoing.state = SendState::Sending { attempt: 0 };
-                    }
-                    entries.push(Entry { outgoing, due_ms: 0.0, busy: false, ask_first: true });
                 }
                 *outbox.shared.unreadable.borrow_mut() = unreadable;
             }
-            outbox.shared.changed.emit(());
+            // Whatever waits is tried now: the network may just have come back.
             outbox.send_now();
         });
     }
 
-    /// Keeps a submission in the tablet's storage (removing the draft it came from in the
-    /// same step) and starts sending it. Nothing is sent unless it was kept.
-    pub async fn queue(&self, outgoing: Outgoing, draft: Option<String>) -> Result<(), StoreError> {
+    /// Keeps a submission on the tablet (removing the draft it came from in the same
+    /// step) and starts sending it. Nothing is sent unless it was kept.
+    pub async fn queue(&self, record: OutboxRecord, draft: Option<String>) -> Result<(), StoreError> {
         let session = self.session().ok_or_else(|| StoreError::Other("no one is signed in".into()))?;
-        session.queue(&outgoing.id, &outgoing.to_record(), draft).await?;
+        session.queue(&record.id, &record.to_json(), draft).await?;
         vault::announce();
-        self.shared.entries.borrow_mut().push(Entry { outgoing, due_ms: 0.0, busy: false, ask_first: false });
-        self.shared.changed.emit(());
+        let delivery = Delivery::new(&record.id, &record.base, record.demographics.is_some());
+        self.shared.entries.borrow_mut().push(Outgoing { record: Rc::new(record), delivery });
+        self.changed();
         self.start_senders();
         Ok(())
     }
 
-    /// Tries every waiting submission now ("Send now", the network coming back).
-    pub fn send_now(&self) {
+    /// Gives every submission (or those for one record system) an event, and sends what
+    /// then is due.
+    fn tell_all(&self, event: Event, base: Option<&str>) {
+        let now = web::now_ms();
         for entry in self.shared.entries.borrow_mut().iter_mut() {
-            entry.due_ms = 0.0;
+            if base.is_none_or(|b| entry.record.base == b) {
+                // These events never ask for a command but Keep (on a retry), which the
+                // next attempt's own Keep makes good.
+                entry.delivery.handle(event.clone(), now, web::random());
+            }
         }
+        self.changed();
         self.start_senders();
     }
 
-    /// Sends a refused submission again, once whatever the record system objected to (a
-    /// token, a missing record) has been put right.
+    /// "Send now", or the network came back: no more waiting.
+    pub fn send_now(&self) {
+        self.tell_all(Event::Hurry, None);
+    }
+
+    /// A working token for a record system is there now: what waited for one is sent.
+    pub fn token_renewed(&self, base: &str) {
+        self.tell_all(Event::TokenRenewed, Some(base));
+    }
+
+    /// Sends a refused submission again, once its cause has been put right.
     pub fn retry(&self, id: &str) {
-        self.update(id, |e| {
-            e.outgoing.state = SendState::Sending { attempt: 0 };
-            e.due_ms = 0.0;
-            e.busy = true;
-        });
-        if let (Some(session), Some(outgoing)) = (self.session(), self.get(id)) {
+        let commands = self.handle(id, Event::Retry);
+        if commands.contains(&Command::Keep) {
             let (outbox, id) = (self.clone(), id.to_owned());
             wasm_bindgen_futures::spawn_local(async move {
-                // The stored copy must not say "refused" any longer, or the sender adopts it.
-                let _ = session.put(OUTBOX, &id, &outgoing.to_record()).await;
-                outbox.update(&id, |e| e.busy = false);
+                outbox.keep(&id).await;
                 outbox.start_senders();
             });
         }
+    }
+
+    fn handle(&self, id: &str, event: Event) -> Vec<Command> {
+        let commands = self
+            .shared
+            .entries
+            .borrow_mut()
+            .iter_mut()
+            .find(|e| e.record.id == id)
+            .map(|e| e.delivery.handle(event, web::now_ms(), web::random()))
+            .unwrap_or_default();
+        self.changed();
+        commands
     }
 
     fn start_senders(&self) {
@@ -360,216 +234,238 @@ impl Outbox {
         }
     }
 
-    /// One sender: takes the next due submission, makes one attempt, and goes on until
-    /// nothing is left to send (or no one is signed in, or there is nowhere to send).
+    /// One sender: takes up the next submission that is due, sees its attempt through,
+    /// and goes on until nothing is waiting (or no one is signed in).
     async fn sender(&self) {
         loop {
-            let Some(route) = self.shared.route.borrow().clone() else { return };
             if self.session().is_none() {
                 return;
             }
             let now = web::now_ms();
             let next = {
-                let mut entries = self.shared.entries.borrow_mut();
-                if !entries.iter().any(|e| e.outgoing.sendable()) {
+                let entries = self.shared.entries.borrow();
+                if !entries.iter().any(|e| e.delivery.due_at().is_some()) {
                     return;
                 }
-                entries.iter_mut().find(|e| !e.busy && e.outgoing.sendable() && e.due_ms <= now).map(|e| {
-                    e.busy = true;
-                    e.outgoing.id.clone()
-                })
+                entries.iter().find(|e| e.delivery.due(now)).map(|e| e.record.id.clone())
             };
             match next {
-                Some(id) => self.send_once(&id, &route).await,
+                Some(id) => self.attempt(&id).await,
                 None => web::sleep(250).await,
             }
         }
     }
 
-    fn update(&self, id: &str, change: impl FnOnce(&mut Entry)) {
-        if let Some(entry) = self.shared.entries.borrow_mut().iter_mut().find(|e| e.outgoing.id == id) {
-            change(entry);
-        }
-        self.shared.changed.emit(());
-    }
-
-    /// One attempt at one submission, under its lock.
-    async fn send_once(&self, id: &str, route: &Destination) {
+    /// One attempt at one submission: the protocol's commands carried out in turn.
+    async fn attempt(&self, id: &str) {
         let Some(session) = self.session() else { return };
-        let _lock = vault::lock(&format!("formwell-send-{id}")).await;
-        // Another tab may have settled it while this one waited for the lock.
-        let stored = match session.get(id).await {
-            Ok(None) => {
-                self.update(id, |e| e.outgoing.state = SendState::Sent { locations: Vec::new() });
-                return;
-            }
-            Ok(Some(text)) => Outgoing::from_record(&text),
-            // Storage unreadable for the moment: the copy in memory is the same submission.
-            Err(_) => None,
-        };
-        let base = self.get(id).map(|o| o.base).unwrap_or_default();
-        // A token goes only to the record system it was given for.
-        let Some(token) = session.token_for(&base).await else {
-            let state = SendState::NotAllowed { message: no_token(&base) };
-            if let Some(outgoing) = self.get(id) {
-                let _ = session.put(OUTBOX, id, &Outgoing { state: state.clone(), ..outgoing }.to_record()).await;
-            }
-            self.update(id, |e| {
-                e.outgoing.state = state;
-                e.busy = false;
-            });
-            return;
-        };
-        if let Some(refused @ SendState::Refused { .. }) = stored.map(|o| o.state) {
-            self.update(id, |e| e.outgoing.state = refused);
-            return;
-        }
-        let Some((outgoing, ask_first, attempt)) =
-            self.shared.entries.borrow().iter().find(|e| e.outgoing.id == id).map(|e| {
-                let attempts = match e.outgoing.state {
-                    SendState::Waiting { attempt, .. } => attempt,
-                    _ => 0,
-                };
-                (e.outgoing.clone(), e.ask_first, attempts + 1)
-            })
+        let Some(record) = self.shared.entries.borrow().iter().find(|e| e.record.id == id).map(|e| e.record.clone())
         else {
             return;
         };
-        let backend = Backend { base: outgoing.base.clone(), token: Some(token), ..route.backend.clone() };
-        let timeout = route.timeout_ms;
-        let already = if ask_first { stored_already(&outgoing, &backend, timeout).await } else { None };
-        let state = match already {
-            Some(location) => SendState::Sent { locations: vec![location] },
-            None => {
-                self.update(id, |e| e.outgoing.state = SendState::Sending { attempt });
-                match self.attempt(&outgoing, &backend, timeout).await {
-                    Attempt::Settled(state) => state,
-                    // Before it is sent again, ask whether this send was stored after all
-                    // (its answer lost to a timeout, or a proxy that sent it twice).
-                    Attempt::TryAgain(error) => match stored_already(&outgoing, &backend, timeout).await {
-                        Some(location) => SendState::Sent { locations: vec![location] },
-                        None => {
-                            // Exponential backoff with jitter, capped at a minute.
-                            let base = 1000.0 * 2f64.powi(attempt.min(6) as i32 - 1);
-                            let wait_ms = base.min(60_000.0) * (0.5 + web::random());
-                            SendState::Waiting { attempt, error, retry_in_s: (wait_ms / 1000.0).ceil() as u32 }
-                        }
-                    },
+        let timeout = self.shared.timeout_ms.get();
+        let mut lock = None;
+        let mut token = None;
+        // The person's record as read for this attempt: the demographic patch is made from it.
+        let mut person = None;
+        let mut commands: VecDeque<Command> = self.handle(id, Event::Go).into();
+        while let Some(command) = commands.pop_front() {
+            let event = match command {
+                Command::Lock => {
+                    lock = Some(vault::lock(&format!("formwell-send-{id}")).await);
+                    let stored = match session.get(id).await {
+                        Ok(None) => Stored::Gone,
+                        Ok(Some(text)) => match OutboxRecord::from_json(&text).map(|r| r.phase) {
+                            Ok(KeptPhase::Refused(reason)) => Stored::Refused(reason),
+                            Ok(KeptPhase::Pending { attempts, .. } | KeptPhase::NotAllowed { attempts, .. }) => {
+                                Stored::Present { attempts }
+                            }
+                            // The copy in memory is the same submission.
+                            Err(_) => Stored::Present { attempts: 0 },
+                        },
+                        Err(_) => Stored::Present { attempts: 0 },
+                    };
+                    // A token goes only to the record system it was given for.
+                    token = session.token_for(&record.base).await;
+                    Some(Event::Locked { stored, token: token.is_some() })
                 }
+                Command::ReadPerson => {
+                    let reply = match &record.patient {
+                        Some(patient) => {
+                            let url = format!("{}/{patient}", record.base);
+                            match web::fhir_request("GET", &url, None, token.as_deref(), timeout).await {
+                                Exchange::Answered { status: 200, body } => {
+                                    match serde_json::from_str::<Value>(&body) {
+                                        Ok(json) => {
+                                            person = Some(json);
+                                            Reply::Taken { locations: vec![] }
+                                        }
+                                        Err(e) => Reply::NoAnswer(format!("the person's record was not readable: {e}")),
+                                    }
+                                }
+                                Exchange::Answered { status, body } => reply(status, &body),
+                                Exchange::NoAnswer(why) => Reply::NoAnswer(why),
+                            }
+                        }
+                        None => {
+                            Reply::Refused { status: 0, reason: "the form does not say whose record to change".into() }
+                        }
+                    };
+                    Some(Event::PersonRead(reply))
+                }
+                Command::LookUp => Some(Event::LookedUp(look_up(&record, token.as_deref(), timeout).await)),
+                Command::Send => {
+                    let answer = match bundle_to_send(&record, person.as_ref()) {
+                        Ok(bundle) => {
+                            match web::fhir_request("POST", &record.base, Some(&bundle), token.as_deref(), timeout)
+                                .await
+                            {
+                                Exchange::Answered { status, body } => reply(status, &body),
+                                Exchange::NoAnswer(why) => Reply::NoAnswer(why),
+                            }
+                        }
+                        Err(why) => Reply::NoAnswer(why),
+                    };
+                    Some(Event::Answered(answer))
+                }
+                Command::Keep => {
+                    self.keep(id).await;
+                    None
+                }
+                Command::Forget => {
+                    let _ = vault::remove_record(id).await;
+                    vault::announce();
+                    None
+                }
+                Command::Unlock => {
+                    lock = None;
+                    None
+                }
+            };
+            if let Some(event) = event {
+                commands.extend(self.handle(id, event));
             }
-        };
-        // The stored copy follows: gone once sent, the reason kept once refused, the last
-        // error kept while it waits.
-        let kept = Outgoing { state: state.clone(), ..outgoing };
-        let _ = match &state {
-            SendState::Sent { .. } => vault::remove_record(id).await,
-            _ => session.put(OUTBOX, id, &kept.to_record()).await,
-        };
-        vault::announce();
-        let wait_ms = match &state {
-            SendState::Waiting { retry_in_s, .. } => f64::from(*retry_in_s) * 1000.0,
-            _ => 0.0,
-        };
-        self.update(id, |e| {
-            e.outgoing.state = state;
-            e.busy = false;
-            e.ask_first = false;
-            e.due_ms = web::now_ms() + wait_ms;
+        }
+        drop(lock);
+    }
+
+    /// Writes a submission's record, with its delivery's phase, to storage.
+    async fn keep(&self, id: &str) {
+        let Some(session) = self.session() else { return };
+        let record = self.shared.entries.borrow().iter().find(|e| e.record.id == id).map(|e| {
+            let mut record = (*e.record).clone();
+            record.phase = e.delivery.kept();
+            record
+        });
+        if let Some(record) = record {
+            let _ = session.put(OUTBOX, id, &record.to_json()).await;
+            vault::announce();
+        }
+    }
+}
+
+/// What the views show, replaced whole at every change.
+struct ViewState(Rc<OutboxView>);
+
+impl Reducible for ViewState {
+    type Action = Rc<OutboxView>;
+
+    fn reduce(self: Rc<Self>, view: Rc<OutboxView>) -> Rc<Self> {
+        Rc::new(ViewState(view))
+    }
+}
+
+/// The tab's outbox, made once, with the view of its latest change. It reads the stored
+/// outbox again when another tab changes it or the network comes back.
+#[hook]
+pub fn use_outbox(timeout_ms: u32) -> Outbox {
+    let view = use_reducer(|| ViewState(Rc::default()));
+    let outbox = {
+        let dispatcher = view.dispatcher();
+        use_memo((), move |_| Outbox::new(Callback::from(move |v| dispatcher.dispatch(v))))
+    };
+    outbox.set_timeout(timeout_ms);
+    {
+        let outbox = (*outbox).clone();
+        use_effect_with((), move |_| {
+            let closure = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || outbox.reload());
+            vault::watch_outbox(&closure);
+            closure.forget();
         });
     }
+    outbox.with_view(view.0.clone())
+}
 
-    /// One send: the person's current record first when the form changes it, then the
-    /// Bundle.
-    async fn attempt(&self, outgoing: &Outgoing, backend: &Backend, timeout_ms: u32) -> Attempt {
-        let mut bundle = outgoing.bundle.clone();
-        if let (Some(changes), Some(patient)) = (&outgoing.demographics, &outgoing.patient) {
-            let url = format!("{}/{patient}", backend.base);
-            let record = match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
-                Exchange::Answered { status: 200, body } => {
-                    serde_json::from_str::<Value>(&body).map_err(|e| e.to_string())
-                }
-                Exchange::Answered { status: 401 | 403, .. } => {
-                    return Attempt::Settled(SendState::NotAllowed { message: NOT_ALLOWED.into() })
-                }
-                Exchange::Answered { status, body } if refusal(status) => {
-                    let reason = reason(status, &body);
-                    return Attempt::Settled(SendState::Refused {
-                        message: format!(
-                            "the person's record could not be read to update it: {reason} (HTTP {status})"
-                        ),
-                    });
-                }
-                Exchange::Answered { status, .. } => Err(format!("reading the person's record answered {status}")),
-                Exchange::NoAnswer(why) => Err(why),
+/// An HTTP answer as the protocol reads it, with the record system's reason in words.
+fn reply(status: u16, body: &str) -> Reply {
+    let json = serde_json::from_str::<Value>(body);
+    let reason =
+        json.as_ref().map(describe_outcome).unwrap_or_else(|_| format!("no reason given with status {status}"));
+    // Taken: an answer that cannot be read still means it was taken.
+    let locations = json.ok().and_then(|json| transaction_locations(&json).ok()).unwrap_or_default();
+    Reply::from_status(status, locations, reason)
+}
+
+/// The Bundle, with the patch of the person's record (as just read) when it changes it.
+fn bundle_to_send(record: &OutboxRecord, person: Option<&Value>) -> Result<String, String> {
+    let (Some(changes), Some(person)) = (&record.demographics, person) else { return Ok(record.bundle.clone()) };
+    let entry = demographic_patch(changes, person, &record.today)?;
+    let mut json: Value = serde_json::from_str(&record.bundle).map_err(|e| e.to_string())?;
+    json["entry"].as_array_mut().ok_or("the Bundle has no entries")?.push(entry);
+    Ok(json.to_string())
+}
+
+/// Whether the record system holds this submission's QuestionnaireResponse.
+async fn look_up(record: &OutboxRecord, token: Option<&str>, timeout_ms: u32) -> InRecord {
+    let url =
+        format!("{}/QuestionnaireResponse?identifier={}", record.base, crate::route::encode(&record.response_token));
+    match web::fhir_request("GET", &url, None, token, timeout_ms).await {
+        Exchange::Answered { status: 200, body } => {
+            let Ok(json) = serde_json::from_str::<Value>(&body) else {
+                return InRecord::Unknown("the record system's answer was not readable".into());
             };
-            let patched = record.and_then(|record| {
-                let entry = demographic_patch(changes, &record, &outgoing.today)?;
-                let mut json: Value = serde_json::from_str(&bundle).map_err(|e| e.to_string())?;
-                json["entry"].as_array_mut().ok_or("the Bundle has no entries")?.push(entry);
-                Ok::<_, String>(json.to_string())
-            });
-            match patched {
-                Ok(with_patch) => bundle = with_patch,
-                Err(why) => return Attempt::TryAgain(why),
+            match json["entry"][0]["resource"]["id"].as_str() {
+                Some(id) => InRecord::Yes { location: format!("QuestionnaireResponse/{id}") },
+                None => InRecord::No,
             }
         }
-        match web::fhir_request("POST", &backend.base, Some(&bundle), backend.token.as_deref(), timeout_ms).await {
-            Exchange::Answered { status, body } if (200..300).contains(&status) => {
-                // Taken (2xx); an answer that cannot be read still means it was taken.
-                let locations = serde_json::from_str(&body)
-                    .map_err(|e| e.to_string())
-                    .and_then(|json| transaction_locations(&json))
-                    .unwrap_or_default();
-                Attempt::Settled(SendState::Sent { locations })
-            }
-            // Not this form's fault: the sign-in. It waits for a working one.
-            Exchange::Answered { status: 401 | 403, .. } => {
-                Attempt::Settled(SendState::NotAllowed { message: NOT_ALLOWED.into() })
-            }
-            Exchange::Answered { status, body } if refusal(status) => {
-                let reason = reason(status, &body);
-                // A refusal of a repeat (a proxy that delivered it twice) is no refusal.
-                match stored_already(outgoing, backend, timeout_ms).await {
-                    Some(location) => Attempt::Settled(SendState::Sent { locations: vec![location] }),
-                    None => Attempt::Settled(SendState::Refused { message: format!("{reason} (HTTP {status})") }),
-                }
-            }
-            Exchange::Answered { status, body } => {
-                Attempt::TryAgain(format!("the record system answered {status}: {}", reason(status, &body)))
-            }
-            Exchange::NoAnswer(why) => Attempt::TryAgain(why),
-        }
+        Exchange::Answered { status, .. } => InRecord::Unknown(format!("the record system answered {status}")),
+        Exchange::NoAnswer(why) => InRecord::Unknown(why),
     }
 }
 
-/// A 4xx that trying again will not change (not a time out, not "too many requests").
-fn refusal(status: u16) -> bool {
-    (400..500).contains(&status) && status != 408 && status != 429
-}
-
-/// Why the record system said no: its OperationOutcome in plain words, or the status.
-fn reason(status: u16, body: &str) -> String {
-    serde_json::from_str(body)
-        .map(|json| describe_outcome(&json))
-        .unwrap_or_else(|_| format!("no reason given with status {status}"))
-}
-
-enum Attempt {
-    Settled(SendState),
-    TryAgain(String),
-}
-
-/// Where the record keeps this submission's QuestionnaireResponse, if it has it.
-async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32) -> Option<String> {
-    let url =
-        format!("{}/QuestionnaireResponse?identifier={}", backend.base, crate::route::encode(&outgoing.response_token));
-    match web::fhir_request("GET", &url, None, backend.token.as_deref(), timeout_ms).await {
-        Exchange::Answered { status: 200, body } => {
-            let json: Value = serde_json::from_str(&body).ok()?;
-            let id = json["entry"][0]["resource"]["id"].as_str()?;
-            Some(format!("QuestionnaireResponse/{id}"))
+/// Where a submission is, in words for staff, and a class for its colour.
+pub fn describe(delivery: &Delivery, now_ms: f64) -> (&'static str, String) {
+    match &delivery.phase {
+        Phase::Sent { .. } => ("sent", "Sent to the record system.".into()),
+        Phase::Refused { reason } => ("refused", format!("The record system refused this form: {reason}")),
+        Phase::NotAllowed { reason } => ("waiting", format!("Saved on this tablet, not sent yet. {reason}.")),
+        Phase::Waiting { error: Some(error), due_ms } => {
+            // Whole seconds, as an integer: formatting a float would pull core's float
+            // printing into the wasm.
+            let seconds = ((due_ms - now_ms) / 1000.0).ceil().max(0.0) as u32;
+            (
+                "waiting",
+                format!(
+                    "Saved on this tablet, not sent yet: {error}. It will be tried again in about {seconds} seconds."
+                ),
+            )
         }
-        _ => None,
+        _ if delivery.attempts > 1 => {
+            ("sending", format!("Sending to the record system (attempt {})…", delivery.attempts))
+        }
+        _ => ("sending", "Sending to the record system…".into()),
+    }
+}
+
+/// Where a submission is, in a few words for a list.
+pub fn in_brief(delivery: &Delivery) -> String {
+    match &delivery.phase {
+        Phase::Sent { .. } => "sent".into(),
+        Phase::Refused { reason } => format!("refused: {reason}"),
+        Phase::NotAllowed { reason } => format!("waiting: {reason}"),
+        Phase::Waiting { error: Some(error), .. } => format!("waiting: {error}"),
+        _ => "sending…".into(),
     }
 }
 
@@ -577,20 +473,26 @@ async fn stored_already(outgoing: &Outgoing, backend: &Backend, timeout_ms: u32)
 /// forms waiting for a sign-in, refused ones and ones that cannot be read, each said once.
 /// (A function, not a component: it holds no state.)
 pub fn outbox_bar(outbox: &Outbox) -> Html {
-    let all = outbox.all();
-    let waiting: Vec<&Outgoing> = all.iter().filter(|o| o.sendable()).collect();
-    let refused = all.iter().filter(|o| matches!(o.state, SendState::Refused { .. })).count();
-    let not_allowed = all.iter().find_map(|o| match &o.state {
-        SendState::NotAllowed { message } => Some(message.clone()),
+    let view = &outbox.view;
+    let count = |f: fn(&Phase) -> bool| view.outgoing.iter().filter(|o| f(&o.delivery.phase)).count();
+    let waiting = count(|p| {
+        matches!(
+            p,
+            Phase::Waiting { .. } | Phase::Locking | Phase::ReadingPerson | Phase::LookingUp { .. } | Phase::Sending
+        )
+    });
+    let refused = count(|p| matches!(p, Phase::Refused { .. }));
+    let held = count(|p| matches!(p, Phase::NotAllowed { .. }));
+    let not_allowed = view.outgoing.iter().find_map(|o| match &o.delivery.phase {
+        Phase::NotAllowed { reason } => Some(reason.clone()),
         _ => None,
     });
-    let held = all.iter().filter(|o| matches!(o.state, SendState::NotAllowed { .. })).count();
-    let unreadable = outbox.unreadable().len();
-    if waiting.is_empty() && refused == 0 && held == 0 && unreadable == 0 {
+    let unreadable = view.unreadable.len();
+    if waiting == 0 && refused == 0 && held == 0 && unreadable == 0 {
         return html! {};
     }
-    let last_error = waiting.iter().rev().find_map(|o| match &o.state {
-        SendState::Waiting { error, .. } => Some(error.clone()),
+    let last_error = view.outgoing.iter().rev().find_map(|o| match &o.delivery.phase {
+        Phase::Waiting { error: Some(error), .. } => Some(error.clone()),
         _ => None,
     });
     let send_now = {
@@ -600,8 +502,8 @@ pub fn outbox_bar(outbox: &Outbox) -> Html {
     let plural = |n: usize| if n == 1 { "form" } else { "forms" };
     html! {
         <div class="outbox-bar" id="outbox" role="status">
-            if !waiting.is_empty() {
-                <span id="outbox-count">{ format!("{} {} waiting to send", waiting.len(), plural(waiting.len())) }</span>
+            if waiting > 0 {
+                <span id="outbox-count">{ format!("{waiting} {} waiting to send", plural(waiting)) }</span>
                 if let Some(error) = last_error { <span class="outbox-error">{ format!("Last error: {error}") }</span> }
                 <button type="button" class="button secondary" onclick={send_now}>{ "Send now" }</button>
             }

@@ -1,4 +1,4 @@
-//! Signing in on a shared tablet: a name and a PIN. The first time a name is used on the
+//! Signing in and out on a shared tablet: a name and a PIN. The first time a name is used on the
 //! tablet the PIN is set (entered twice); after that it unlocks that person's drafts and
 //! outbox. The PIN itself is never kept: it derives the key (see `vault`), and the key is
 //! held in memory until the app locks or the person signs out.
@@ -150,6 +150,63 @@ pub fn sign_in(props: &SignInProps) -> Html {
                     { if checking { "Checking…" } else if *step == Step::Set { "Set PIN and sign in" } else { "Sign in" } }
                 </button>
             </form>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SignOutPanelProps {
+    pub session: Session,
+    pub pending: usize,
+    pub on_done: Callback<String>,
+    pub on_cancel: Callback<()>,
+}
+
+/// Signing out forgets the key; once nothing waits to send, it offers to remove this
+/// person's drafts and PIN from the tablet too.
+#[function_component(SignOutPanel)]
+pub fn sign_out_panel(props: &SignOutPanelProps) -> Html {
+    let failed = use_state(|| None::<String>);
+    let keep = {
+        let done = props.on_done.clone();
+        Callback::from(move |_| done.emit("Signed out. Your drafts stay on this tablet, encrypted.".into()))
+    };
+    let cancel = {
+        let cancel = props.on_cancel.clone();
+        Callback::from(move |_| cancel.emit(()))
+    };
+    let wipe = {
+        let (session, done, failed) = (props.session.clone(), props.on_done.clone(), failed.clone());
+        Callback::from(move |_| {
+            let (session, done, failed) = (session.clone(), done.clone(), failed.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match session.wipe().await {
+                    Ok(()) => done.emit("Signed out, and your drafts and PIN were removed from this tablet.".into()),
+                    Err(e) => failed.set(Some(e.to_string())),
+                }
+            });
+        })
+    };
+    let waiting = props.pending;
+    html! {
+        <div class="panel sign-out" id="sign-out-panel" role="dialog" aria-labelledby="sign-out-title">
+            <h2 id="sign-out-title">{ "Sign out" }</h2>
+            if waiting > 0 {
+                <p>{ format!("{waiting} form{} still waiting to send. {} kept on this tablet, encrypted, and sent when you next sign in.",
+                    if waiting == 1 { " is" } else { "s are" }, if waiting == 1 { "It is" } else { "They are" }) }</p>
+                <div class="actions">
+                    <button type="button" class="button" onclick={keep}>{ "Sign out" }</button>
+                    <button type="button" class="button secondary" onclick={cancel}>{ "Stay signed in" }</button>
+                </div>
+            } else {
+                <p>{ "Nothing is waiting to send. You can also remove your drafts and your PIN from this tablet." }</p>
+                if let Some(why) = &*failed { <p class="error-message" role="alert">{ why }</p> }
+                <div class="actions">
+                    <button type="button" class="button warning" id="sign-out-wipe" onclick={wipe}>{ "Sign out and remove my data" }</button>
+                    <button type="button" class="button" id="sign-out-keep" onclick={keep}>{ "Sign out, keep my drafts" }</button>
+                    <button type="button" class="button secondary" onclick={cancel}>{ "Stay signed in" }</button>
+                </div>
+            }
         </div>
     }
 }

@@ -244,9 +244,10 @@ impl KeptTokens {
     }
 
     pub fn to_record(&self) -> String {
-        let tokens: serde_json::Map<String, serde_json::Value> =
-            self.0.iter().map(|(b, t)| (b.clone(), serde_json::Value::String(t.clone()))).collect();
-        serde_json::json!({ "format": Self::FORMAT, "tokens": tokens }).to_string()
+        // Written out by hand: a JSON map built from pairs costs the wasm a sorted tree.
+        let quote = |s: &str| serde_json::Value::String(s.to_owned()).to_string();
+        let tokens: Vec<String> = self.0.iter().map(|(b, t)| format!("{}:{}", quote(b), quote(t))).collect();
+        format!("{{\"format\":{},\"tokens\":{{{}}}}}", Self::FORMAT, tokens.join(","))
     }
 
     /// The token for exactly this base.

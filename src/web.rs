@@ -250,7 +250,7 @@ pub fn random_uuid() -> Result<String, String> {
     });
     let (Some(crypto), Some(make)) = (crypto, make) else { return Err(NO_RANDOM_ID.into()) };
     let uuid = make.call0(&crypto).ok().and_then(|v| v.as_string()).unwrap_or_default();
-    if formwell_engine::extract::is_uuid(&uuid) {
+    if formwell_engine::submit::extract::is_uuid(&uuid) {
         Ok(uuid)
     } else {
         Err(NO_RANDOM_ID.into())

@@ -2,7 +2,7 @@
 //! from the engine's state, and sending actions back. No widget validates: typed text
 //! goes to the engine as it is, and the engine's issues come back as messages.
 
-use formwell_engine::input::input_text;
+use formwell_engine::form::input::input_text;
 use formwell_engine::{Action, AnswerValue, Attachment, Item, ItemControl, ItemType, NodeId, Reference};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
@@ -334,7 +334,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
         Widget::Slider => {
             let bound = |v: &Option<AnswerValue>| v.as_ref().map(input_text).unwrap_or_default();
             let (min, max) = (bound(&item.constraints.min_value), bound(&item.constraints.max_value));
-            let step = item.slider_step.map(formwell_engine::answer::format_number).unwrap_or_else(|| "1".into());
+            let step = item.slider_step.map(formwell_engine::form::answer::format_number).unwrap_or_else(|| "1".into());
             let current = if shown_text.is_empty() { None } else { Some(shown_text.clone()) };
             html! {
                 <div class="slider">
@@ -401,7 +401,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
                         if let Ok(bytes) = crate::web::read_bytes(&file).await {
                             set_answer.emit(Some(AnswerValue::Attachment(Attachment {
                                 content_type: Some(file.type_()).filter(|t| !t.is_empty()),
-                                data: Some(formwell_engine::demographics::base64(&bytes)),
+                                data: Some(formwell_engine::submit::demographics::base64(&bytes)),
                                 url: None,
                                 size: Some(bytes.len() as u64),
                                 title: Some(file.name()),

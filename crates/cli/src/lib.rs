@@ -51,9 +51,9 @@ pub fn human_report(file: &str, title: &str, report: &LintReport) -> String {
 
 fn system_name(system: Option<&str>) -> &str {
     match system {
-        Some(formwell_engine::ruleset::SNOMED_CT) => "SNOMED CT",
-        Some(formwell_engine::ruleset::READ_V2) => "Read v2",
-        Some(formwell_engine::ruleset::CTV3) => "CTV3",
+        Some(formwell_engine::impact::ruleset::SNOMED_CT) => "SNOMED CT",
+        Some(formwell_engine::impact::ruleset::READ_V2) => "Read v2",
+        Some(formwell_engine::impact::ruleset::CTV3) => "CTV3",
         Some(other) => other,
         None => "(no system)",
     }

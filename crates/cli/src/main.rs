@@ -150,23 +150,16 @@ fn audit(data: &std::path::Path) -> ExitCode {
 /// The Questionnaires of a folder, each with its file name as id; one that does not load
 /// is reported and left out.
 fn read_templates(dir: &std::path::Path) -> Vec<(String, serde_json::Value)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    formwell_pack::template_files(dir)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .iter()
-        .filter_map(|path| {
-            let text = std::fs::read_to_string(path).ok()?;
+        .filter_map(|(id, path)| {
+            let text = std::fs::read_to_string(&path).ok()?;
             if let Err(e) = Questionnaire::parse(&text) {
                 eprintln!("formwell: {} is left out: {e}", path.display());
                 return None;
             }
-            Some((path.file_stem()?.to_string_lossy().into_owned(), serde_json::from_str(&text).ok()?))
+            Some((id, serde_json::from_str(&text).ok()?))
         })
         .collect()
 }
@@ -279,36 +272,13 @@ fn token(action: TokenAction, data: &std::path::Path) -> ExitCode {
 }
 
 fn library(from: &std::path::Path, out: &std::path::Path) -> ExitCode {
-    let mut files: Vec<PathBuf> = match std::fs::read_dir(from) {
-        Ok(entries) => {
-            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
-        }
-        Err(e) => {
-            eprintln!("formwell: cannot read {}: {e}", from.display());
-            return ExitCode::from(2);
-        }
-    };
-    files.sort();
-    let mut templates = Vec::new();
-    let mut failed = false;
-    for path in &files {
-        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let text = std::fs::read_to_string(path).unwrap_or_default();
-        match Questionnaire::parse(&text) {
-            Ok(_) => templates.push(serde_json::json!({ "id": id, "questionnaire": serde_json::from_str::<serde_json::Value>(&text).unwrap_or_default() })),
-            Err(e) => {
-                eprintln!("formwell: {}: {e}", path.display());
-                failed = true;
-            }
-        }
-    }
-    if failed {
-        return ExitCode::from(2);
-    }
-    match std::fs::write(out, serde_json::json!({ "templates": templates }).to_string()) {
+    let written = formwell_pack::library(from).map_err(|problems| problems.join("\n")).and_then(|library| {
+        std::fs::write(out, library.to_string()).map_err(|e| format!("cannot write {}: {e}", out.display()))
+    });
+    match written {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("formwell: cannot write {}: {e}", out.display());
+            eprintln!("formwell: {e}");
             ExitCode::from(2)
         }
     }
@@ -316,26 +286,21 @@ fn library(from: &std::path::Path, out: &std::path::Path) -> ExitCode {
 
 fn ruleset(out: Option<PathBuf>, from: Option<PathBuf>) -> ExitCode {
     let json = match from {
-        None => formwell_cli::BUNDLED_RULESET_JSON.to_owned(),
-        Some(dir) => match formwell_rules::compile(&dir) {
-            Ok(compiled) => serde_json::to_string(&compiled).unwrap_or_default(),
-            Err(e) => {
-                eprintln!("formwell: the ruleset source does not compile: {e}");
-                return ExitCode::from(2);
-            }
-        },
+        None => Ok(formwell_cli::BUNDLED_RULESET_JSON.to_owned()),
+        Some(dir) => formwell_pack::ruleset(&dir),
     };
-    match out {
-        Some(path) => match std::fs::write(&path, json) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("formwell: cannot write {}: {e}", path.display());
-                ExitCode::from(2)
-            }
-        },
+    let done = json.and_then(|json| match out {
+        Some(path) => std::fs::write(&path, json).map_err(|e| format!("cannot write {}: {e}", path.display())),
         None => {
             println!("{json}");
-            ExitCode::SUCCESS
+            Ok(())
+        }
+    });
+    match done {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            ExitCode::from(2)
         }
     }
 }

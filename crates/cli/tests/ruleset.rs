@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use formwell_cli::bundled_ruleset;
-use formwell_engine::ruleset::{CTV3, READ_V2, SNOMED_CT};
+use formwell_engine::impact::ruleset::{CTV3, READ_V2, SNOMED_CT};
 use formwell_engine::{Action, AnswerValue, Coding, FormState, ImpactSeverity, Questionnaire, Ruleset};
 
 fn categories(ruleset: &Ruleset, system: &str, code: &str) -> Vec<String> {

@@ -11,40 +11,25 @@
 //! The crate builds for wasm32 (the browser app) and natively (the command-line tools and
 //! the server), and never touches the DOM.
 
-pub mod answer;
-pub mod backend;
-pub mod coded;
-pub mod datatypes;
-pub mod demographics;
-pub mod diagnostic;
-mod extension;
-pub mod extract;
 pub mod form;
 pub mod impact;
-pub mod input;
-pub mod load;
-pub mod pattern;
-pub mod questionnaire;
-pub mod response;
-pub mod ruleset;
+pub mod submit;
 pub mod url;
-pub mod validation;
-pub mod xhtml;
 
-pub use answer::{AnswerValue, ValueKind};
-pub use backend::Capabilities;
-pub use coded::{CodeSource, WritableCode};
-pub use datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
-pub use demographics::{demographic_patch, DemographicChanges};
-pub use diagnostic::{Diagnostic, LoadError, Severity};
-pub use extract::{Idempotency, Submission};
-pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
-pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
-pub use load::Loaded;
-pub use pattern::{lend_regex, HostRegex};
-pub use questionnaire::{
+pub use form::answer::{AnswerValue, ValueKind};
+pub use form::datatypes::{Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
+pub use form::diagnostic::{Diagnostic, LoadError, Severity};
+pub use form::load::Loaded;
+pub use form::pattern::{lend_regex, HostRegex};
+pub use form::questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Questionnaire,
 };
-pub use response::{ResponseHeader, ResponseStatus};
-pub use ruleset::{Category, CompiledRuleset, ImpactSeverity, Ruleset, SettingPolicy, UnknownSetting};
-pub use validation::{Issue, IssueKind};
+pub use form::response::{ResponseHeader, ResponseStatus};
+pub use form::validation::{Issue, IssueKind};
+pub use form::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};
+pub use impact::coded::{CodeSource, WritableCode};
+pub use impact::ruleset::{Category, CompiledRuleset, ImpactSeverity, Ruleset, SettingPolicy, UnknownSetting};
+pub use impact::{verdict, CodedEntry, Decision, DemographicChange, Finding, LintReport, RecordedDecision, Verdict};
+pub use submit::backend::Capabilities;
+pub use submit::demographics::{demographic_patch, DemographicChanges};
+pub use submit::extract::{Idempotency, Submission};

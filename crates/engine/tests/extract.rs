@@ -6,8 +6,8 @@ mod common;
 
 use std::sync::Arc;
 
-use formwell_engine::backend::{describe_outcome, transaction_locations};
-use formwell_engine::extract::{CONFIDENTIALITY, DECISION_EXTENSION, SUBMISSION_SYSTEM};
+use formwell_engine::submit::backend::{describe_outcome, transaction_locations};
+use formwell_engine::submit::extract::{CONFIDENTIALITY, DECISION_EXTENSION, SUBMISSION_SYSTEM};
 use formwell_engine::{
     Action, AnswerValue, Capabilities, Decision, FormState, Idempotency, ImpactSeverity, Questionnaire,
     RecordedDecision, Reference, Submission,
@@ -141,6 +141,7 @@ fn harmful_with_decisions() -> (FormState, Vec<RecordedDecision>) {
             services: vec!["GP practice".into()],
             instead: None,
             ruleset_version: "58def43c93dbb75f".into(),
+            demographic: false,
         },
         setting: "midwifery".into(),
         confirmed_by: Some("Sam Patel".into()),
@@ -318,6 +319,7 @@ fn contact_change(permanence: &str, until: Option<&str>) -> (FormState, Vec<Reco
             services: vec![],
             instead: None,
             ruleset_version: "58def43c93dbb75f".into(),
+            demographic: true,
         },
         setting: "community".into(),
         confirmed_by: Some("Sam Patel".into()),

@@ -11,7 +11,7 @@
 //! input is kept to reproduce it.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use formwell_engine::{FormState, Idempotency, Questionnaire, Reference, ResponseHeader, Ruleset, Submission};
@@ -400,20 +400,10 @@ pub fn seeds(repo: &Path, shared: Option<&Path>) -> Seeds {
 }
 
 fn read_json_dir(dir: &Path) -> Vec<(String, Value)> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+    formwell_pack::template_files(dir)
+        .unwrap_or_default()
         .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .filter_map(|p| {
-            let json = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
-            Some((p.file_name()?.to_string_lossy().into_owned(), json))
-        })
+        .filter_map(|(id, path)| Some((id, serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?)))
         .collect()
 }
 

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use formwell_engine::ruleset::{CTV3, READ_V2, SNOMED_CT};
+use formwell_engine::impact::ruleset::{CTV3, READ_V2, SNOMED_CT};
 use formwell_engine::{Category, CompiledRuleset, ImpactSeverity, Ruleset, SettingPolicy};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -133,7 +133,7 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
                     ),
                 ));
             }
-            prefixes.push(formwell_engine::ruleset::PrefixRule {
+            prefixes.push(formwell_engine::impact::ruleset::PrefixRule {
                 category: c.id.clone(),
                 system: system.to_owned(),
                 prefix: p.prefix.clone(),
@@ -181,7 +181,7 @@ pub fn compile(dir: &Path) -> Result<CompiledRuleset, SourceError> {
         settings,
         members: members
             .into_iter()
-            .map(|((category, system), codes)| formwell_engine::ruleset::Membership {
+            .map(|((category, system), codes)| formwell_engine::impact::ruleset::Membership {
                 category,
                 system: system.to_owned(),
                 codes: codes.into_iter().collect::<Vec<_>>().join(" "),

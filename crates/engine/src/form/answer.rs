@@ -5,7 +5,9 @@ use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-use crate::datatypes::{compare_dates, Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference};
+use crate::form::datatypes::{
+    compare_dates, Attachment, Coding, FhirDate, FhirDateTime, FhirTime, Quantity, Reference,
+};
 
 /// One answer value, typed as FHIR types it.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,9 +2,9 @@
 //! engine text; the engine decides whether it is a whole number, a date, a time, so that
 //! no component repeats that logic.
 
-use crate::answer::AnswerValue;
-use crate::datatypes::{Coding, FhirDate, FhirDateTime, FhirTime, Quantity};
-use crate::questionnaire::{Item, ItemType};
+use crate::form::answer::AnswerValue;
+use crate::form::datatypes::{Coding, FhirDate, FhirDateTime, FhirTime, Quantity};
+use crate::form::questionnaire::{Item, ItemType};
 
 /// Typed text that is not a value of the item's type. The validation reports it with a
 /// message that says what to enter.
@@ -83,8 +83,8 @@ pub fn input_text(value: &AnswerValue) -> String {
             }
         }
         AnswerValue::Time(t) => t.human().to_owned(),
-        AnswerValue::Decimal(d) => crate::answer::format_number(*d),
-        AnswerValue::Quantity(q) => q.value.map(crate::answer::format_number).unwrap_or_default(),
+        AnswerValue::Decimal(d) => crate::form::answer::format_number(*d),
+        AnswerValue::Quantity(q) => q.value.map(crate::form::answer::format_number).unwrap_or_default(),
         AnswerValue::Reference(r) => r.reference.clone().unwrap_or_default(),
         other => other.label(),
     }
@@ -93,7 +93,7 @@ pub fn input_text(value: &AnswerValue) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::questionnaire::ItemType;
+    use crate::form::questionnaire::ItemType;
 
     fn item(kind: ItemType) -> Item {
         let json = serde_json::json!({"resourceType": "Questionnaire", "status": "draft",

@@ -8,15 +8,15 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::answer::{describe, AnswerValue, ValueKind};
-use crate::datatypes::{Coding, FhirDateTime};
-use crate::diagnostic::{Diagnostic, Diagnostics, LoadError, Severity};
-use crate::extension::{self, Handling};
-use crate::questionnaire::{
+use crate::form::answer::{describe, AnswerValue, ValueKind};
+use crate::form::datatypes::{Coding, FhirDateTime};
+use crate::form::diagnostic::{Diagnostic, Diagnostics, LoadError, Severity};
+use crate::form::extension::{self, Handling};
+use crate::form::questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Pattern,
     Questionnaire,
 };
-use crate::xhtml::safe_text;
+use crate::form::xhtml::safe_text;
 
 /// A template that loaded, with what the loader found on the way (never errors).
 #[derive(Debug, Clone)]
@@ -644,10 +644,10 @@ impl Loader {
         };
         let bound = match (item.kind, read) {
             (ItemType::Quantity, AnswerValue::Decimal(d)) => {
-                AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(d), ..Default::default() })
+                AnswerValue::Quantity(crate::form::datatypes::Quantity { value: Some(d), ..Default::default() })
             }
             (ItemType::Quantity, AnswerValue::Integer(i)) => {
-                AnswerValue::Quantity(crate::datatypes::Quantity { value: Some(i as f64), ..Default::default() })
+                AnswerValue::Quantity(crate::form::datatypes::Quantity { value: Some(i as f64), ..Default::default() })
             }
             (kind, value) => widen(kind, value),
         };

@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use crate::answer::{AnswerValue, ValueKind};
-use crate::datatypes::Coding;
+use crate::form::answer::{AnswerValue, ValueKind};
+use crate::form::datatypes::Coding;
 
 /// An item of the template (not an instance of it in a filled form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -221,7 +221,7 @@ pub struct AnswerOption {
     pub initial_selected: bool,
 }
 
-pub use crate::pattern::Pattern;
+pub use crate::form::pattern::Pattern;
 
 /// The limits an answer must keep.
 #[derive(Debug, Clone, PartialEq, Default)]

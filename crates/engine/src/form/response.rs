@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
-use crate::answer::{describe, AnswerValue};
-use crate::datatypes::Reference;
-use crate::diagnostic::{Diagnostic, Diagnostics, LoadError};
+use crate::form::answer::{describe, AnswerValue};
+use crate::form::datatypes::Reference;
+use crate::form::diagnostic::{Diagnostic, Diagnostics, LoadError};
+use crate::form::load::widen;
+use crate::form::questionnaire::{ItemId, ItemType, Questionnaire};
 use crate::form::{Action, FormState, NodeId};
-use crate::load::widen;
-use crate::questionnaire::{ItemId, ItemType, Questionnaire};
 
 /// Whether a response is still being filled or finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

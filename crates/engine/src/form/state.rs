@@ -16,11 +16,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::answer::AnswerValue;
-use crate::datatypes::Coding;
-use crate::input::{parse_input, NotAValue};
-use crate::questionnaire::{EnableBehavior, EnableWhen, ItemId, ItemType, Operator, Questionnaire};
-use crate::validation::{check_group, check_question, Issue, QuestionFacts};
+use crate::form::answer::AnswerValue;
+use crate::form::datatypes::Coding;
+use crate::form::input::{parse_input, NotAValue};
+use crate::form::questionnaire::{EnableBehavior, EnableWhen, ItemId, ItemType, Operator, Questionnaire};
+use crate::form::validation::{check_group, check_question, Issue, QuestionFacts};
 
 /// One instance of an item in a filled form. Ids are never reused, so a renderer can key
 /// its widgets by them.

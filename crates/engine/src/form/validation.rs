@@ -4,9 +4,9 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::answer::{format_number, AnswerValue};
-use crate::input::decimal_places;
-use crate::questionnaire::{Item, ItemType};
+use crate::form::answer::{format_number, AnswerValue};
+use crate::form::input::decimal_places;
+use crate::form::questionnaire::{Item, ItemType};
 
 /// What is wrong with one item instance.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,9 +1,9 @@
 //! The coded entries a template can write: the codes that, once in a shared record, drive
 //! registers, alerts and markers elsewhere. The code-impact ruleset judges each of them.
 
-use crate::answer::AnswerValue;
-use crate::datatypes::Coding;
-use crate::questionnaire::{ItemId, Questionnaire};
+use crate::form::answer::AnswerValue;
+use crate::form::datatypes::Coding;
+use crate::form::questionnaire::{ItemId, Questionnaire};
 
 /// Where in the template a code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

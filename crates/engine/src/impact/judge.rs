@@ -4,12 +4,12 @@
 
 use serde::Serialize;
 
-use crate::answer::AnswerValue;
-use crate::coded::CodeSource;
-use crate::datatypes::Coding;
+use crate::form::answer::AnswerValue;
+use crate::form::datatypes::Coding;
+use crate::form::questionnaire::{ItemType, Questionnaire};
 use crate::form::{FormState, NodeId};
-use crate::questionnaire::{ItemType, Questionnaire};
-use crate::ruleset::{Category, ImpactSeverity, Ruleset, SettingPolicy, UnknownSetting};
+use crate::impact::coded::CodeSource;
+use crate::impact::ruleset::{Category, ImpactSeverity, Ruleset, SettingPolicy, UnknownSetting};
 
 /// One code (or demographic detail) a template can write, judged.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,6 +89,10 @@ pub struct Decision {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub instead: Option<String>,
     pub ruleset_version: String,
+    /// Whether the entry changes the person's name, address or phone (its category is one
+    /// the ruleset recognises by what an item extracts to, not by a code).
+    #[serde(skip)]
+    pub demographic: bool,
 }
 
 const NO_KNOWN_IMPACT: &str = "Not in any impact category of this ruleset.";
@@ -101,7 +105,7 @@ impl Ruleset {
         let policy = self.setting(setting)?;
         let mut findings = Vec::new();
         // One finding per category the code or element falls in (one, allowed, for none).
-        let mut judge_item = |item: &crate::questionnaire::Item,
+        let mut judge_item = |item: &crate::form::questionnaire::Item,
                               coding: Option<&Coding>,
                               definition: Option<&String>,
                               source: &'static str,
@@ -139,7 +143,7 @@ impl Ruleset {
                 judge_item(item, None, Some(definition), "definition", &categories);
             }
         }
-        let codes = crate::coded::distinct_count(&writable);
+        let codes = crate::impact::coded::distinct_count(&writable);
         let summary = summarise(codes, demographic_items, &findings);
         Ok(LintReport {
             ruleset_version: self.version().to_owned(),
@@ -170,6 +174,7 @@ impl Ruleset {
                     services: judged.category.map(|c| c.services.clone()).unwrap_or_default(),
                     instead: judged.instead(),
                     ruleset_version: self.version().to_owned(),
+                    demographic: judged.category.is_some_and(|c| !c.definitions.is_empty()),
                 });
             }
         }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::datatypes::Coding;
+use crate::form::datatypes::Coding;
 
 pub const SNOMED_CT: &str = "http://snomed.info/sct";
 pub const READ_V2: &str = "http://read.info/readv2";

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::extract::Idempotency;
+use crate::submit::extract::Idempotency;
 
 /// What the backend's `/metadata` says it supports, for the resources a submission writes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use crate::answer::AnswerValue;
+use crate::form::answer::AnswerValue;
 use crate::form::FormState;
 use crate::impact::{DemographicChange, RecordedDecision};
 
@@ -83,7 +83,7 @@ impl FormState {
         let mut changes = DemographicChanges::default();
         let mut visit = |element: &str, answers: &[AnswerValue]| {
             let mut texts =
-                answers.iter().map(|a| crate::input::input_text(a).trim().to_owned()).filter(|t| !t.is_empty());
+                answers.iter().map(|a| crate::form::input::input_text(a).trim().to_owned()).filter(|t| !t.is_empty());
             match element {
                 "Patient.address.line" => changes.address_lines.extend(texts),
                 "Patient.address.city" => changes.city = texts.next_back(),
@@ -113,6 +113,14 @@ impl FormState {
             _ => None,
         });
         Some(changes)
+    }
+
+    /// What the form itself says about a change of address before anyone is asked: an
+    /// answered end of the address's period means the new address is temporary, until
+    /// that date. `None` when the form does not say.
+    pub fn suggested_demographic_change(&self) -> Option<DemographicChange> {
+        let until = self.node_by_definition("Patient.address.period.end")?.answers.first()?;
+        Some(DemographicChange::Temporary { until: Some(crate::form::input::input_text(until)) })
     }
 }
 

@@ -11,12 +11,12 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::answer::AnswerValue;
-use crate::datatypes::Reference;
+use crate::form::answer::AnswerValue;
+use crate::form::datatypes::Reference;
+use crate::form::questionnaire::{Item, ItemType};
+use crate::form::response::{ResponseHeader, ResponseStatus};
 use crate::form::{FormState, Node};
 use crate::impact::{DemographicChange, RecordedDecision};
-use crate::questionnaire::{Item, ItemType};
-use crate::response::{ResponseHeader, ResponseStatus};
 
 /// The identifier system of every entry a submission writes: its value is the
 /// submission's id and the entry's role (`<id>/response`).

@@ -10,7 +10,8 @@
 
 use std::rc::Rc;
 
-use formwell_engine::{Capabilities, Reference, Ruleset};
+use formwell_engine::submit::person::Person;
+use formwell_engine::{Capabilities, Ruleset};
 use serde_json::Value;
 
 use crate::vault::Session;
@@ -28,15 +29,13 @@ pub struct Backend {
     /// The FHIR base URL, without a trailing slash.
     pub base: String,
     pub token: Option<String>,
+    /// The person a link or an embedding names (`Patient/123`): the launch context. Their
+    /// record is read at sign-in and they are chosen for the forms.
     pub patient: Option<String>,
+    /// The signed-in member of staff's record, when the record system has one.
     pub practitioner: Option<String>,
 }
 
-impl Backend {
-    pub fn subject(&self) -> Option<Reference> {
-        self.patient.as_ref().map(|p| Reference { reference: Some(p.clone()), ..Default::default() })
-    }
-}
 
 /// What the backend's `/metadata` said.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +72,9 @@ pub struct AppConfig {
     pub served_base: Option<String>,
     /// The served configuration file held a token, which was ignored (it is public).
     pub public_token_ignored: bool,
+    /// Whose record the forms go into, once chosen (or given by the launch context).
+    /// Forgotten when the tablet locks.
+    pub person: Option<Person>,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -121,6 +123,7 @@ impl Default for AppConfig {
             session: None,
             served_base: None,
             public_token_ignored: false,
+            person: None,
         }
     }
 }
@@ -231,8 +234,10 @@ pub enum ConfigEvent {
         session: Session,
         token: Option<String>,
     },
-    /// Locked or signed out: the key and the token go.
+    /// Locked or signed out: the key, the token and the person go.
     SignedOut,
+    /// Whose record the forms go into (`None`: choose again).
+    PersonChosen(Option<Person>),
 }
 
 impl yew::Reducible for AppConfig {
@@ -253,8 +258,10 @@ impl yew::Reducible for AppConfig {
                     backend.token = token;
                 }
             }
+            ConfigEvent::PersonChosen(person) => config.person = person,
             ConfigEvent::SignedOut => {
                 config.session = None;
+                config.person = None;
                 if let Some(backend) = config.backend.as_mut() {
                     backend.token = None;
                 }

@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use formwell_engine::submit::person::Person;
 use formwell_engine::submit::stored::DraftRecord;
 use formwell_engine::FormState;
 use yew::prelude::*;
@@ -21,6 +22,8 @@ pub struct DraftPageProps {
     pub id: String,
     pub library: LibraryState,
     pub session: Session,
+    /// Chooses the draft's person for the forms, as the draft was for them.
+    pub on_person: Callback<Person>,
 }
 
 /// A kept draft, opened where it was left.
@@ -40,6 +43,19 @@ pub fn draft_page(props: &DraftPageProps) -> Html {
                 };
                 loaded.set(Some(draft));
             });
+        });
+    }
+    {
+        // A draft goes on being for the person it was started for.
+        let (person, on_person) = (
+            loaded.as_ref().and_then(|d| d.as_ref().ok()).and_then(|d| d.person.clone()),
+            props.on_person.clone(),
+        );
+        let current = config.as_ref().and_then(|c| c.person.clone());
+        use_effect_with(person, move |person| {
+            if let Some(person) = person.clone().filter(|p| Some(p) != current.as_ref()) {
+                on_person.emit(person);
+            }
         });
     }
     let draft = match &*loaded {
@@ -153,7 +169,9 @@ pub fn draft_list(props: &DraftListProps) -> Html {
                 { for list.iter().map(|d| html! {
                     <li class="draft">
                         <a href={Route::Draft(d.id.clone()).hash()}>{ format!("Resume {}", d.title) }</a>
-                        <span class="meta">{ format!(" · last changed {} UTC", d.saved.replace('T', " ").trim_end_matches('Z')) }</span>
+                        <span class="meta">{ format!(" · for {} · last changed {}",
+                            d.person.as_ref().map(|p| p.label()).unwrap_or_else(|| "no one chosen".into()),
+                            crate::web::local_time(&d.saved)) }</span>
                         if discarding.as_deref() == Some(d.id.as_str()) {
                             <span class="confirm-discard">
                                 { " Discard this draft for good? " }
@@ -168,5 +186,62 @@ pub fn draft_list(props: &DraftListProps) -> Html {
                 }) }
             </ul>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct FormStartProps {
+    pub template: crate::library::Template,
+    pub session: Session,
+    pub person: Option<Person>,
+}
+
+/// Opening a form for someone who already has a draft of it on this tablet offers to
+/// carry on with that draft, or to start again.
+#[function_component(FormStart)]
+pub fn form_start(props: &FormStartProps) -> Html {
+    // None while the drafts are read; then the matching draft, if any.
+    let existing = use_state(|| None::<Option<DraftRecord>>);
+    let fresh = use_state(|| false);
+    {
+        let (existing, session, template, person) =
+            (existing.clone(), props.session.clone(), props.template.source.clone(), props.person.clone());
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let reference = person.and_then(|p| p.reference);
+                let drafts = session.list(DRAFT).await.unwrap_or_default();
+                let found = drafts
+                    .into_iter()
+                    .filter_map(|(_, text)| DraftRecord::from_json(&text.ok()?).ok())
+                    .filter(|d| {
+                        d.template == template
+                            && reference.is_some()
+                            && d.person.as_ref().and_then(|p| p.reference.as_ref()) == reference.as_ref()
+                    })
+                    .max_by(|a, b| a.saved.cmp(&b.saved));
+                existing.set(Some(found));
+            });
+        });
+    }
+    match (&*existing, *fresh) {
+        (None, _) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
+        (Some(Some(draft)), false) => {
+            let start_again = {
+                let fresh = fresh.clone();
+                Callback::from(move |_| fresh.set(true))
+            };
+            let who = draft.person.as_ref().map(|p| p.label()).unwrap_or_default();
+            html! {
+                <div class="panel" id="draft-offer">
+                    <h1>{ props.template.questionnaire.display_title() }</h1>
+                    <p>{ format!("There is a draft of this form for {who}, last changed {}.", crate::web::local_time(&draft.saved)) }</p>
+                    <div class="actions">
+                        <a class="button" href={Route::Draft(draft.id.clone()).hash()} id="continue-draft">{ "Continue the draft" }</a>
+                        <button type="button" class="button secondary" onclick={start_again}>{ "Start a new one" }</button>
+                    </div>
+                </div>
+            }
+        }
+        _ => html! { <FormPage template={props.template.clone()} /> },
     }
 }

@@ -83,6 +83,12 @@ impl Autosave {
         }
     }
 
+    /// Stops saving now (another filling of the form begins: a new draft, a new saver).
+    pub fn stop_now(&self) {
+        self.stopped.set(true);
+        self.again.set(false);
+    }
+
     /// Saves again after all (queueing failed, so the draft is still the form's only copy).
     pub fn restart(&self) {
         self.stopped.set(false);
@@ -95,9 +101,14 @@ pub fn snapshot(id: &str, template: &str, form: &FormState, config: Option<&AppC
         id: id.to_owned(),
         template: template.to_owned(),
         title: form.questionnaire().display_title().to_owned(),
-        saved: crate::form_page::now(),
+        saved: crate::web::now(),
         rules: config.and_then(|c| c.ruleset()).map(|r| r.version().to_owned()),
         response: form.to_response(&ResponseHeader::default()),
+        person: config.and_then(|c| c.person.clone()).map(|p| match p.reference {
+            // Someone the form registers: as the form describes them so far.
+            None => form.new_person().unwrap_or(p),
+            Some(_) => p,
+        }),
     }
 }
 

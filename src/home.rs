@@ -80,8 +80,18 @@ pub fn home(props: &HomeProps) -> Html {
         })
     };
 
+    let search = use_state(String::new);
+    let on_search = {
+        let search = search.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()) {
+                search.set(input.value());
+            }
+        })
+    };
     let outbox = use_context::<crate::outbox::Outbox>();
-    let session = use_context::<crate::config::AppConfig>().and_then(|c| c.session);
+    let config = use_context::<crate::config::AppConfig>();
+    let session = config.as_ref().and_then(|c| c.session.clone());
     html! {
         <>
             if let Some(outbox) = outbox { { outbox_list(&outbox) } }
@@ -94,18 +104,15 @@ pub fn home(props: &HomeProps) -> Html {
                     <div class="error-summary" role="alert"><h2>{ "The list of forms could not be loaded" }</h2><p>{ why }</p></div>
                 },
                 LibraryState::Ready(templates) => html! {
-            <ul class="template-list">
-                { for templates.iter().map(|t| {
-                    let q = &t.questionnaire;
-                    html! {
-                        <li class="template">
-                            <h2><a href={Route::Form(t.source.clone()).hash()}>{ q.display_title() }</a></h2>
-                            if let Some(d) = &q.description { <p>{ d }</p> }
-                            <p class="meta">{ coded_entries(t) }{ " · version " }{ q.version.clone().unwrap_or_default() }</p>
-                        </li>
-                    }
-                }) }
-            </ul>
+                    <>
+                        if templates.len() > 8 {
+                            <div class="search-forms">
+                                <label class="question" for="search-forms">{ "Search the forms" }</label>
+                                <input class="input" type="search" id="search-forms" value={(*search).clone()} oninput={on_search} />
+                            </div>
+                        }
+                        { template_groups(templates, &search, config.as_ref()) }
+                    </>
                 },
             } }
             <h2>{ "Open another form" }</h2>
@@ -120,6 +127,65 @@ pub fn home(props: &HomeProps) -> Html {
                 <input class="input" type="url" id="open-url" value={(*url).clone()} oninput={on_url_input} placeholder="https://" />
                 <button type="submit" class="button secondary">{ "Open" }</button>
             </form>
+        </>
+    }
+}
+
+/// The forms, grouped by what they are about, those matching the search only; the ones
+/// the service may not use apart, last, with why. (A function: it holds no state.)
+fn template_groups(templates: &[Template], search: &str, config: Option<&crate::config::AppConfig>) -> Html {
+    let words: Vec<String> = search.split_whitespace().map(str::to_lowercase).collect();
+    let matches = |t: &Template| {
+        let q = &t.questionnaire;
+        let text = format!("{} {} {}", q.display_title(), q.description.as_deref().unwrap_or(""), q.topic.as_deref().unwrap_or(""))
+            .to_lowercase();
+        words.iter().all(|w| text.contains(w.as_str()))
+    };
+    let blocked = |t: &Template| {
+        config.and_then(|c| Some(c.ruleset()?.lint(&t.questionnaire, &c.setting).ok()?.is_blocked())).unwrap_or(false)
+    };
+    let shown: Vec<&Template> = templates.iter().filter(|t| matches(t)).collect();
+    let mut groups: Vec<(&str, Vec<&Template>)> = Vec::new();
+    let mut not_here: Vec<&Template> = Vec::new();
+    for t in &shown {
+        if blocked(t) {
+            not_here.push(t);
+            continue;
+        }
+        let topic = t.questionnaire.topic.as_deref().unwrap_or("Other forms");
+        match groups.iter_mut().find(|(g, _)| *g == topic) {
+            Some((_, list)) => list.push(t),
+            None => groups.push((topic, vec![t])),
+        }
+    }
+    let entry = |t: &Template| {
+        let q = &t.questionnaire;
+        html! {
+            <li class="template">
+                <h3><a href={Route::Form(t.source.clone()).hash()}>{ q.display_title() }</a></h3>
+                if let Some(d) = &q.description { <p>{ d }</p> }
+                <p class="meta">{ coded_entries(t) }{ " · version " }{ q.version.clone().unwrap_or_default() }</p>
+            </li>
+        }
+    };
+    html! {
+        <>
+            if shown.is_empty() {
+                <p class="notice" id="no-forms-found" role="status">{ "No form matches. Try other words." }</p>
+            }
+            { for groups.iter().map(|(topic, list)| html! {
+                <section class="template-group">
+                    <h2>{ *topic }</h2>
+                    <ul class="template-list">{ for list.iter().map(|t| entry(t)) }</ul>
+                </section>
+            }) }
+            if !not_here.is_empty() {
+                <details class="template-group not-here" id="not-for-service-list">
+                    <summary>{ format!("Not for your service ({})", not_here.len()) }</summary>
+                    <p>{ "These forms would write entries your service does not record in the shared record. Open one to see why and what to do instead." }</p>
+                    <ul class="template-list">{ for not_here.iter().map(|t| entry(t)) }</ul>
+                </details>
+            }
         </>
     }
 }
@@ -144,7 +210,9 @@ fn outbox_list(outbox: &Outbox) -> Html {
                     });
                     html! {
                         <li class="outgoing">
-                            <strong>{ &o.record.title }</strong>{ format!(" · {state}") }
+                            <strong>{ &o.record.title }</strong>
+                            if let Some(person) = &o.record.person { { format!(" for {}", person.label()) } }
+                            { format!(" · {state}") }
                             if let Some(retry) = retry {
                                 <button type="button" class="button secondary" onclick={retry}>{ "Try again" }</button>
                             }

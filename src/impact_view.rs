@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use formwell_engine::impact::decisions::ConfirmationDraft;
 use formwell_engine::impact::Confirmation;
-use formwell_engine::{Decision, DemographicChange, ImpactSeverity, Questionnaire};
+use formwell_engine::{Decision, DemographicChange, Finding, ImpactSeverity, LintReport, Questionnaire, SettingPolicy};
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -65,7 +66,9 @@ pub fn impact_summary(props: &ImpactSummaryProps) -> Html {
     );
     html! {
         <section class={class} aria-label="What this form writes">
-            <p><strong>{ format!("This form {}.", report.summary) }</strong>{ format!(" Used in: {setting_title}.") }</p>
+            <p><strong>{ format!("This form {}.", report.summary) }</strong>
+                // The header names the setting too; at phone width that is enough.
+                <span class="wide-only">{ format!(" Used in: {setting_title}.") }</span></p>
             if !categories.is_empty() {
                 <ul>
                     { for categories.iter().map(|(title, severity, effect)| html! {
@@ -82,13 +85,13 @@ fn question_label(q: &Questionnaire, link_id: &str) -> String {
     q.item_by_link_id(link_id).map(|i| i.label().to_owned()).unwrap_or_else(|| link_id.to_owned())
 }
 
-/// Why the form cannot be submitted, and what to do instead. (A function, not a
-/// component: it holds no state.)
+/// Why the form cannot be sent, and what to do instead. It never suggests changing a
+/// true answer to get past the block. (A function, not a component: it holds no state.)
 pub fn blocked_panel(questionnaire: &Questionnaire, blocked: &[Decision]) -> Html {
     html! {
         <div class="error-summary blocked" id="blocked" role="alert" tabindex="-1">
-            <h2>{ "This form cannot be submitted from here" }</h2>
-            <p>{ "It would write entries that your service does not record in the shared record. Nothing has been sent." }</p>
+            <h2>{ "This form cannot be sent from your service" }</h2>
+            <p>{ "Your answers may well be right. This form would write them as entries that your service does not record in the shared record, so nothing has been sent." }</p>
             <ul>
                 { for blocked.iter().map(|d| html! {
                     <li>
@@ -99,7 +102,34 @@ pub fn blocked_panel(questionnaire: &Questionnaire, blocked: &[Decision]) -> Htm
                     </li>
                 }) }
             </ul>
-            <p>{ "Change those answers, or ask the form's designer for a version that does not write these codes." }</p>
+            <p>{ "Do not change true answers to get past this. Tell whoever looks after this form that it needs a version for your service." }</p>
+        </div>
+    }
+}
+
+/// A form this service may not use, said before any question: what it would write, and
+/// what to do instead. (A function, not a component: it holds no state.)
+pub fn not_for_this_service(report: &LintReport, setting: Option<&SettingPolicy>) -> Html {
+    let service = setting.map(|s| s.title.to_lowercase()).unwrap_or_else(|| "this".into());
+    let mut shown: Vec<&Finding> = Vec::new();
+    for f in report.findings.iter().filter(|f| f.severity == ImpactSeverity::Block) {
+        if !shown.iter().any(|s| s.category == f.category) {
+            shown.push(f);
+        }
+    }
+    html! {
+        <div class="error-summary blocked" id="not-for-service" role="alert">
+            <h2>{ format!("This form is not for the {service} service") }</h2>
+            <p>{ "Whatever the answers, it would write entries your service does not record in the shared record. Do not use it here." }</p>
+            <ul>
+                { for shown.iter().map(|f| html! {
+                    <li>
+                        <p><strong>{ f.category_title.clone().unwrap_or_default() }</strong>{ ": " }{ &f.reason }</p>
+                        if let Some(instead) = &f.instead { <p class="instead"><strong>{ "What to do instead: " }</strong>{ instead }</p> }
+                    </li>
+                }) }
+            </ul>
+            <p><a href="#/">{ "Back to the list of forms" }</a></p>
         </div>
     }
 }
@@ -111,8 +141,11 @@ pub struct ConfirmProps {
     pub warnings: Vec<Decision>,
     pub on_confirm: Callback<Confirmation>,
     pub on_cancel: Callback<()>,
-    /// What the form itself says about the change (an answered end date means temporary).
+    /// What the form itself says about the change (temporary until a date, or
+    /// permanent): then it is not asked again.
     pub suggested: Option<DemographicChange>,
+    /// The form's answer to "have you read the new details back to the person?".
+    pub read_back: Option<bool>,
 }
 
 impl PartialEq for ConfirmProps {
@@ -123,6 +156,7 @@ impl PartialEq for ConfirmProps {
             && self.on_confirm == other.on_confirm
             && self.on_cancel == other.on_cancel
             && self.suggested == other.suggested
+            && self.read_back == other.read_back
     }
 }
 
@@ -135,106 +169,109 @@ fn value_of(e: &Event) -> String {
         .unwrap_or_default()
 }
 
-/// Says in plain words what will change for which services, and needs an explicit
-/// confirmation and a reason before anything is sent. Cancel sends nothing.
+/// Says in plain words what will change for which services, once per kind of change, and
+/// needs an explicit confirmation and a reason before anything is sent; a button that
+/// cannot be pressed says what is missing. Cancel sends nothing.
 #[function_component(ConfirmDialog)]
 pub fn confirm_dialog(props: &ConfirmProps) -> Html {
-    let ticked = use_state(|| false);
-    let reason = use_state(String::new);
-    let permanence = use_state(|| match &props.suggested {
-        Some(DemographicChange::Permanent) => Some(true),
-        Some(DemographicChange::Temporary { .. }) => Some(false),
-        None => None,
-    });
-    let until = use_state(|| match &props.suggested {
-        Some(DemographicChange::Temporary { until: Some(until) }) => until.clone(),
-        _ => String::new(),
-    });
+    let draft = use_state(|| ConfirmationDraft::from_form(props.suggested.as_ref()));
     let demographic = props.confirmations.iter().any(|d| d.demographic);
-    let ready = *ticked && !reason.trim().is_empty() && (!demographic || permanence.is_some());
-
-    let on_tick = {
-        let ticked = ticked.clone();
+    let today = crate::web::today();
+    let missing = draft.missing(demographic, props.read_back, &today);
+    let update = |change: fn(&mut ConfirmationDraft, &Event)| {
+        let draft = draft.clone();
         Callback::from(move |e: Event| {
-            ticked.set(e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).is_some_and(|i| i.checked()))
+            let mut next = (*draft).clone();
+            change(&mut next, &e);
+            draft.set(next);
         })
     };
-    let on_reason = {
-        let reason = reason.clone();
-        Callback::from(move |e: InputEvent| reason.set(value_of(&e)))
-    };
-    let set_permanent = |value: bool| {
-        let permanence = permanence.clone();
-        Callback::from(move |_: Event| permanence.set(Some(value)))
-    };
-    let on_until = {
-        let until = until.clone();
-        Callback::from(move |e: InputEvent| until.set(value_of(&e)))
-    };
+    let on_tick = update(|d, e| d.ticked = e.target().and_then(|t| t.dyn_into::<HtmlInputElement>().ok()).is_some_and(|i| i.checked()));
+    let on_reason = update(|d, e| d.reason = value_of(e));
+    let on_until = update(|d, e| d.until = value_of(e));
+    let on_permanent = update(|d, _| d.permanent = Some(true));
+    let on_temporary = update(|d, _| d.permanent = Some(false));
     let confirm = {
-        let (reason, permanence, until, on_confirm) =
-            (reason.clone(), permanence.clone(), until.clone(), props.on_confirm.clone());
+        let (draft, on_confirm, read_back) = (draft.clone(), props.on_confirm.clone(), props.read_back);
         Callback::from(move |_: MouseEvent| {
-            let demographic_change = (*permanence).map(|permanent| {
-                if permanent {
-                    DemographicChange::Permanent
-                } else {
-                    DemographicChange::Temporary { until: Some((*until).clone()).filter(|u| !u.is_empty()) }
-                }
-            });
-            on_confirm.emit(Confirmation { reason: reason.trim().to_owned(), demographic_change });
+            if let Some(confirmation) = draft.confirm(demographic, read_back, &today) {
+                on_confirm.emit(confirmation);
+            }
         })
     };
     let cancel = {
         let on_cancel = props.on_cancel.clone();
         Callback::from(move |_: MouseEvent| on_cancel.emit(()))
     };
-    let mut shown: Vec<&Decision> = Vec::new();
+    // One warning per kind of change, with every answer it covers.
+    let mut shown: Vec<(&Decision, Vec<String>)> = Vec::new();
     for d in props.confirmations.iter().chain(&props.warnings) {
-        if !shown.iter().any(|s| s.category == d.category && s.entry.link_id == d.entry.link_id) {
-            shown.push(d);
+        let answer = format!("{}: {}", question_label(&props.questionnaire, &d.entry.link_id), d.entry.value);
+        match shown.iter_mut().find(|(s, _)| s.category == d.category) {
+            Some((_, answers)) if !answers.contains(&answer) => answers.push(answer),
+            Some(_) => {}
+            None => shown.push((d, vec![answer])),
         }
     }
+    // What the form already said about the change is shown, not asked again.
+    let from_form = match &props.suggested {
+        Some(DemographicChange::Permanent) => Some("Permanent: it replaces the current details (as the form says)".to_owned()),
+        Some(DemographicChange::Temporary { until: Some(until) }) => Some(format!(
+            "Temporary, until {} (as the form says)",
+            formwell_engine::FhirDate::parse(until).map(|d| d.human()).unwrap_or_else(|| until.clone())
+        )),
+        Some(DemographicChange::Temporary { until: None }) => Some("Temporary (as the form says)".to_owned()),
+        None => None,
+    };
     html! {
         <div class="dialog-backdrop">
-            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title" id="confirm-dialog">
+            <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="confirm-title" id="confirm-dialog" tabindex="-1">
                 <h2 id="confirm-title">{ "Check before this goes into the shared record" }</h2>
                 <ul class="changes">
-                    { for shown.iter().map(|d| html! {
+                    { for shown.iter().map(|(d, answers)| html! {
                         <li>
-                            <p><strong>{ format!("{}: {}", question_label(&props.questionnaire, &d.entry.link_id), d.entry.value) }</strong></p>
-                            <p>{ format!("{}. ", d.category_title.clone().unwrap_or_default()) }{ &d.effect }</p>
+                            <p><strong>{ d.category_title.clone().unwrap_or_default() }</strong></p>
+                            <ul>{ for answers.iter().map(|a| html! { <li>{ a }</li> }) }</ul>
+                            <p>{ &d.effect }</p>
                             <p class="meta">{ format!("Seen by: {}", d.services.join(", ")) }</p>
                         </li>
                     }) }
                 </ul>
                 if demographic {
-                    <fieldset class="choice">
-                        <legend class="question">{ "Is this change temporary or permanent?" }</legend>
-                        <div class="radios">
-                            <div class="radio">
-                                <input type="radio" id="change-permanent" name="change" checked={*permanence == Some(true)} onchange={set_permanent(true)} />
-                                <label for="change-permanent">{ "Permanent: it replaces the current details" }</label>
+                    if let Some(said) = from_form {
+                        <p class="notice" id="change-kind">{ said }</p>
+                    } else {
+                        <fieldset class="choice">
+                            <legend class="question">{ "Is this change temporary or permanent?" }</legend>
+                            <div class="radios">
+                                <div class="radio">
+                                    <input type="radio" id="change-permanent" name="change" checked={draft.permanent == Some(true)} onchange={on_permanent} />
+                                    <label for="change-permanent">{ "Permanent: it replaces the current details" }</label>
+                                </div>
+                                <div class="radio">
+                                    <input type="radio" id="change-temporary" name="change" checked={draft.permanent == Some(false)} onchange={on_temporary} />
+                                    <label for="change-temporary">{ "Temporary: recorded beside the current details, until a date" }</label>
+                                </div>
                             </div>
-                            <div class="radio">
-                                <input type="radio" id="change-temporary" name="change" checked={*permanence == Some(false)} onchange={set_permanent(false)} />
-                                <label for="change-temporary">{ "Temporary: recorded beside the current details, until a date" }</label>
-                            </div>
-                        </div>
-                        if *permanence == Some(false) {
-                            <label class="question" for="change-until">{ "Until (if known)" }</label>
-                            <input class="input" type="date" id="change-until" value={(*until).clone()} oninput={on_until} />
-                        }
-                    </fieldset>
+                            if draft.permanent == Some(false) {
+                                <label class="question" for="change-until">{ "Until (if known)" }</label>
+                                <input class="input" type="date" id="change-until" value={draft.until.clone()} onchange={on_until} />
+                            }
+                        </fieldset>
+                    }
                 }
                 <label class="question" for="confirm-reason">{ "Why is this right to record?" }</label>
-                <textarea class="textarea" id="confirm-reason" rows="3" value={(*reason).clone()} oninput={on_reason} />
+                <textarea class="textarea" id="confirm-reason" rows="3" value={draft.reason.clone()} onchange={on_reason.clone()} oninput={let r = on_reason; move |e: InputEvent| r.emit(e.into())} />
                 <div class="checkbox">
-                    <input type="checkbox" id="confirm-tick" checked={*ticked} onchange={on_tick} />
+                    <input type="checkbox" id="confirm-tick" checked={draft.ticked} onchange={on_tick} />
                     <label for="confirm-tick">{ "I have checked this with the person and it is right to record" }</label>
                 </div>
+                if !missing.is_empty() {
+                    <p class="hint" id="confirm-missing">{ format!("To confirm: {}.", missing.join("; ")) }</p>
+                }
                 <div class="actions">
-                    <button type="button" class="button" disabled={!ready} onclick={confirm}>{ "Confirm and submit" }</button>
+                    <button type="button" class="button" disabled={!missing.is_empty()} onclick={confirm}
+                        aria-describedby={(!missing.is_empty()).then_some("confirm-missing")}>{ "Confirm and send" }</button>
                     <button type="button" class="button secondary" onclick={cancel}>{ "Cancel" }</button>
                 </div>
             </div>

@@ -77,8 +77,10 @@ pub fn item_view(props: &ItemViewProps) -> Html {
     });
     let class = classes!("item", (!errors.is_empty()).then_some("has-error"));
     match item.kind {
+        // Text an answer brought up is a prompt for staff to act on: it stands out.
         ItemType::Display => html! {
-            <div class="item display" id={field_id(props.node)}>
+            <div class={classes!("item", "display", (!item.enable_when.is_empty()).then_some("prompt"))} id={field_id(props.node)}
+                 role={(!item.enable_when.is_empty()).then_some("note")}>
                 { for item.label().split('\n').filter(|l| !l.is_empty()).map(|line| html! { <p>{ prefix.clone() }{ line }</p> }) }
             </div>
         },

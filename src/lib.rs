@@ -20,6 +20,7 @@ pub mod library;
 pub mod loaders;
 pub mod outbox;
 pub mod pages;
+pub mod person_picker;
 pub mod route;
 pub mod session;
 pub mod sign_in;
@@ -56,6 +57,7 @@ pub fn app() -> Html {
     }
     let opened = use_state(|| None::<Template>);
     let offline_ready = use_offline_ready();
+    let online = use_online();
 
     let on_open = {
         let opened = opened.clone();
@@ -72,6 +74,20 @@ pub fn app() -> Html {
         let view = session.view.dispatcher();
         Callback::from(move |_| view.dispatch(SessionEvent::AskSignOut))
     };
+    // Choosing the person: for the forms from now on, and remembered on the tablet.
+    let on_person = {
+        let (dispatch, signed_in) = (config.dispatcher(), config.session.clone());
+        Callback::from(move |person: formwell_engine::submit::person::Person| {
+            if let Some(session) = signed_in.clone() {
+                let person = person.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let _ = session.remember_person(&person, &web::now()).await;
+                });
+            }
+            dispatch.dispatch(config::ConfigEvent::PersonChosen(Some(person)));
+        })
+    };
+    loaders::use_launch_person(&config, config.dispatcher());
     let page = pages::page(
         &route,
         pages::PageContext {
@@ -81,13 +97,14 @@ pub fn app() -> Html {
             session_view: &session.view,
             on_signed_in: session.signed_in.clone(),
             on_open,
+            on_person,
         },
     );
     let config_value: AppConfig = (*config).clone();
     html! {
         <ContextProvider<AppConfig> context={config_value}>
         <ContextProvider<Outbox> context={outbox.clone()}>
-            { header::header(&config, offline_ready, lock, ask_sign_out) }
+            { header::header(&config, online, offline_ready, lock, ask_sign_out) }
             { outbox_bar(&outbox) }
             if let (true, Some(signed_in)) = (session.view.signing_out, &config.session) {
                 <SignOutPanel session={signed_in.clone()} pending={outbox.view.pending()} on_done={session.end.clone()}
@@ -125,4 +142,23 @@ fn use_offline_ready() -> Option<bool> {
         });
     }
     *offline_ready
+}
+
+/// Whether the browser has a network, following it as it comes and goes.
+#[hook]
+fn use_online() -> bool {
+    let online = use_state(|| !web::offline());
+    {
+        let online = online.clone();
+        use_effect_with((), move |_| {
+            let (up, down) = (online.clone(), online);
+            let stop_up = web::on_window_event("online", move || up.set(true));
+            let stop_down = web::on_window_event("offline", move || down.set(false));
+            move || {
+                stop_up();
+                stop_down();
+            }
+        });
+    }
+    *online
 }

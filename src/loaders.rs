@@ -5,6 +5,7 @@
 
 use std::rc::Rc;
 
+use formwell_engine::submit::person::Person;
 use formwell_engine::Capabilities;
 use yew::prelude::*;
 
@@ -121,4 +122,41 @@ async fn check(base: &str, token: Option<&str>, timeout: u32) -> BackendState {
 
 fn not_allowed() -> BackendState {
     BackendState::NotAllowed(formwell_engine::submit::delivery::NOT_ALLOWED.into())
+}
+
+/// The person a link or an embedding names (`patient=Patient/123`), read from the record
+/// once someone is signed in, and chosen for the forms; as far as it could be read when
+/// the record does not answer. Without a sign-in to that record system nothing is asked of
+/// it: the person is only the reference the link gave.
+#[hook]
+pub fn use_launch_person(config: &AppConfig, dispatch: UseReducerDispatcher<AppConfig>) {
+    let wanted = config
+        .backend
+        .as_ref()
+        .filter(|_| config.session.is_some() && config.person.is_none())
+        .and_then(|b| Some((b.base.clone(), b.token.clone(), b.patient.clone()?)));
+    let timeout = config.send_timeout_ms;
+    let session = config.session.clone();
+    use_effect_with(wanted, move |wanted| {
+        if let Some((base, token, reference)) = wanted.clone() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let url = format!("{base}/{reference}");
+                let person = match token {
+                    Some(token) => match web::fhir_request("GET", &url, None, Some(&token), timeout).await {
+                        web::Exchange::Answered { status: 200, body } => {
+                            serde_json::from_str(&body).ok().and_then(|json| Person::from_patient(&json))
+                        }
+                        _ => None,
+                    },
+                    None => None,
+                };
+                // Someone the record knows is one of the people this tablet has seen.
+                if let (Some(person), Some(session)) = (&person, &session) {
+                    let _ = session.remember_person(person, &web::now()).await;
+                }
+                let person = person.unwrap_or(Person { reference: Some(reference), name: String::new(), birth_date: None, nhs_number: None });
+                dispatch.dispatch(ConfigEvent::PersonChosen(Some(person)));
+            });
+        }
+    });
 }

@@ -12,6 +12,7 @@ use std::rc::Rc;
 use formwell_engine::demographic_patch;
 use formwell_engine::submit::backend::{describe_outcome, transaction_locations};
 use formwell_engine::submit::delivery::{Command, Delivery, Event, InRecord, KeptPhase, Phase, Reply, Stored};
+use formwell_engine::submit::person::Person;
 use formwell_engine::submit::stored::OutboxRecord;
 use serde_json::Value;
 use yew::prelude::*;
@@ -335,6 +336,7 @@ impl Outbox {
                 Command::Forget => {
                     let _ = vault::remove_record(id).await;
                     vault::announce();
+                    self.remember_registered(&session, &record, id).await;
                     None
                 }
                 Command::Unlock => {
@@ -347,6 +349,20 @@ impl Outbox {
             }
         }
         drop(lock);
+    }
+
+    /// Someone a form registered has a record now: they are offered on this tablet next
+    /// time, by the reference the record system gave them.
+    async fn remember_registered(&self, session: &Session, record: &OutboxRecord, id: &str) {
+        let Some(person) = record.person.clone().filter(|p| p.reference.is_none()) else { return };
+        let created = self.shared.entries.borrow().iter().find(|e| e.record.id == id).and_then(|e| match &e.delivery.phase {
+            Phase::Sent { locations } => locations.iter().find(|l| l.starts_with("Patient/")).cloned(),
+            _ => None,
+        });
+        if let Some(location) = created {
+            let reference = location.split('/').take(2).collect::<Vec<_>>().join("/");
+            let _ = session.remember_person(&Person { reference: Some(reference), ..person }, &web::now()).await;
+        }
     }
 
     /// Writes a submission's record, with its delivery's phase, to storage.
@@ -434,26 +450,25 @@ async fn look_up(record: &OutboxRecord, token: Option<&str>, timeout_ms: u32) ->
     }
 }
 
+/// "about 1 second", "about 30 seconds" from now until `due_ms`; whole seconds, as an
+/// integer: formatting a float would pull core's float printing into the wasm.
+pub fn in_about(due_ms: f64, now_ms: f64) -> String {
+    match ((due_ms - now_ms) / 1000.0).ceil().max(0.0) as u32 {
+        1 => "about 1 second".into(),
+        n => format!("about {n} seconds"),
+    }
+}
+
 /// Where a submission is, in words for staff, and a class for its colour.
 pub fn describe(delivery: &Delivery, now_ms: f64) -> (&'static str, String) {
     match &delivery.phase {
         Phase::Sent { .. } => ("sent", "Sent to the record system.".into()),
         Phase::Refused { reason } => ("refused", format!("The record system refused this form: {reason}")),
-        Phase::NotAllowed { reason } => ("waiting", format!("Saved on this tablet, not sent yet. {reason}.")),
+        Phase::NotAllowed { reason } => ("waiting", format!("{reason}.")),
         Phase::Waiting { error: Some(error), due_ms } => {
-            // Whole seconds, as an integer: formatting a float would pull core's float
-            // printing into the wasm.
-            let seconds = ((due_ms - now_ms) / 1000.0).ceil().max(0.0) as u32;
-            (
-                "waiting",
-                format!(
-                    "Saved on this tablet, not sent yet: {error}. It will be tried again in about {seconds} seconds."
-                ),
-            )
+            ("waiting", format!("Not sent yet: {error}. It is kept here and will be tried again in {}.", in_about(*due_ms, now_ms)))
         }
-        _ if delivery.attempts > 1 => {
-            ("sending", format!("Sending to the record system (attempt {})…", delivery.attempts))
-        }
+        _ if delivery.attempts > 1 => ("sending", format!("Sending to the record system (attempt {})…", delivery.attempts)),
         _ => ("sending", "Sending to the record system…".into()),
     }
 }
@@ -488,7 +503,8 @@ pub fn outbox_bar(outbox: &Outbox) -> Html {
         _ => None,
     });
     let unreadable = view.unreadable.len();
-    if waiting == 0 && refused == 0 && held == 0 && unreadable == 0 {
+    let sent = count(|p| matches!(p, Phase::Sent { .. }));
+    if waiting == 0 && refused == 0 && held == 0 && unreadable == 0 && sent == 0 {
         return html! {};
     }
     let last_error = view.outgoing.iter().rev().find_map(|o| match &o.delivery.phase {
@@ -501,7 +517,10 @@ pub fn outbox_bar(outbox: &Outbox) -> Html {
     };
     let plural = |n: usize| if n == 1 { "form" } else { "forms" };
     html! {
-        <div class="outbox-bar" id="outbox" role="status">
+        <div class={classes!("outbox-bar", (waiting + held + refused + unreadable == 0).then_some("all-sent"))} id="outbox" role="status">
+            if sent > 0 {
+                <span id="outbox-sent">{ format!("{sent} {} sent", plural(sent)) }</span>
+            }
             if waiting > 0 {
                 <span id="outbox-count">{ format!("{waiting} {} waiting to send", plural(waiting)) }</span>
                 if let Some(error) = last_error { <span class="outbox-error">{ format!("Last error: {error}") }</span> }

@@ -4,7 +4,9 @@
 use yew::prelude::*;
 
 use crate::config::AppConfig;
-use crate::draft_pages::DraftPage;
+use crate::draft_pages::{DraftPage, FormStart};
+use crate::person_picker::PersonPicker;
+use formwell_engine::submit::person::Person;
 use crate::form_page::FormPage;
 use crate::home::{Home, OpenFromUrl};
 use crate::library::{LibraryState, Template};
@@ -21,28 +23,41 @@ pub struct PageContext<'a> {
     pub session_view: &'a SessionView,
     pub on_signed_in: Callback<Session>,
     pub on_open: Callback<Template>,
+    pub on_person: Callback<Person>,
 }
 
 pub fn page(route: &Route, cx: PageContext<'_>) -> Html {
     let config = cx.config;
     if config.needs_sign_in() && config.session.is_none() {
+        let name = cx.session_view.last_staff.clone().or_else(|| config.staff.clone());
         return html! {
-            <SignIn staff={config.staff.clone()} notice={cx.session_view.notice.clone()} on_signed_in={cx.on_signed_in} />
+            <SignIn staff={name} notice={cx.session_view.notice.clone()} on_signed_in={cx.on_signed_in} />
         };
     }
+    // A form that writes to a record first asks whose record.
+    let picker = |then: Option<String>| {
+        html! { <PersonPicker {then} library={cx.library.clone()} on_chosen={cx.on_person.clone()} /> }
+    };
+    let needs_person = config.backend.is_some() && config.person.is_none();
     match route {
         Route::Draft(id) => match &config.session {
             Some(session) => {
-                html! { <DraftPage id={id.clone()} library={cx.library.clone()} session={session.clone()} /> }
+                html! { <DraftPage id={id.clone()} library={cx.library.clone()} session={session.clone()} on_person={cx.on_person.clone()} /> }
             }
             None => not_found("Drafts are kept only when this app sends forms to a record system."),
         },
         Route::Home => html! { <Home on_open={cx.on_open} library={cx.library.clone()} /> },
-        Route::Form(id) => match (cx.library.find(id), cx.library) {
-            (Some(template), _) => html! { <FormPage key={id.clone()} template={template} /> },
-            (None, LibraryState::Loading) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
-            (None, _) => not_found(&format!("There is no template called \"{id}\".")),
+        Route::Person(then) => picker(then.clone()),
+        Route::Form(id) if needs_person => picker(Some(id.clone())),
+        Route::Form(id) => match (cx.library.find(id), cx.library, &config.session) {
+            (Some(template), _, Some(session)) => html! {
+                <FormStart key={id.clone()} template={template} session={session.clone()} person={config.person.clone()} />
+            },
+            (Some(template), _, None) => html! { <FormPage key={id.clone()} template={template} /> },
+            (None, LibraryState::Loading, _) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
+            (None, _, _) => not_found(&format!("There is no template called \"{id}\".")),
         },
+        Route::Opened if needs_person => picker(None),
         Route::Opened => match cx.opened {
             Some(template) => html! { <FormPage key={template.source.clone()} template={template.clone()} /> },
             None => not_found("No template is open. Choose one from the list, or open a file."),

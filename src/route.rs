@@ -14,6 +14,8 @@ pub enum Route {
     OpenUrl(String),
     /// A kept draft, by id.
     Draft(String),
+    /// Choosing whose record the forms go into, then a shipped form (`#/person?then=id`).
+    Person(Option<String>),
 }
 
 impl Route {
@@ -32,6 +34,12 @@ impl Route {
         if let Some(query) = path.strip_prefix("open?url=") {
             return Route::OpenUrl(decode(query));
         }
+        if path == "person" {
+            return Route::Person(None);
+        }
+        if let Some(then) = path.strip_prefix("person?then=") {
+            return Route::Person(Some(decode(then)));
+        }
         Route::Home
     }
 
@@ -43,6 +51,8 @@ impl Route {
             Route::Opened => "#/opened".into(),
             Route::OpenUrl(url) => format!("#/open?url={}", encode(url)),
             Route::Draft(id) => format!("#/draft/{}", encode(id)),
+            Route::Person(None) => "#/person".into(),
+            Route::Person(Some(then)) => format!("#/person?then={}", encode(then)),
         }
     }
 }
@@ -61,6 +71,8 @@ mod tests {
             Route::Opened,
             Route::OpenUrl("http://127.0.0.1:8080/corpus/a b.json?x=1&y=é".into()),
             Route::Draft("draft:0b7c1e9e-5f0a-4d43-9a55-2f4f3c1d9e10".into()),
+            Route::Person(None),
+            Route::Person(Some("family-registration".into())),
         ] {
             assert_eq!(Route::parse(&route.hash()), route);
         }

@@ -16,11 +16,14 @@ pub struct SessionView {
     /// Why the sign-in page shows, when it is not the first sign-in.
     pub notice: Option<String>,
     pub signing_out: bool,
+    /// Who was signed in last: the lock screen offers their name again.
+    pub last_staff: Option<String>,
 }
 
 pub enum SessionEvent {
-    /// The key went (locked, signed out), with what to tell the next person.
-    Ended(String),
+    /// The key went (locked, signed out), with what to tell the next person, and whose
+    /// it was.
+    Ended(String, Option<String>),
     AskSignOut,
     CancelSignOut,
 }
@@ -30,7 +33,9 @@ impl Reducible for SessionView {
 
     fn reduce(self: std::rc::Rc<Self>, event: SessionEvent) -> std::rc::Rc<Self> {
         std::rc::Rc::new(match event {
-            SessionEvent::Ended(why) => SessionView { notice: Some(why), signing_out: false },
+            SessionEvent::Ended(why, staff) => {
+                SessionView { notice: Some(why), signing_out: false, last_staff: staff.or(self.last_staff.clone()) }
+            }
             SessionEvent::AskSignOut => SessionView { signing_out: true, ..(*self).clone() },
             SessionEvent::CancelSignOut => SessionView { signing_out: false, ..(*self).clone() },
         })
@@ -51,10 +56,11 @@ pub fn use_session(config: &AppConfig, dispatch: UseReducerDispatcher<AppConfig>
     // a form kept as a draft opens where it was after the next sign-in.
     let end = {
         let (dispatch, outbox, view) = (dispatch.clone(), outbox.clone(), view.dispatcher());
+        let staff = config.session.as_ref().map(|s| s.staff.clone());
         Callback::from(move |why: String| {
             outbox.set_session(None);
             dispatch.dispatch(ConfigEvent::SignedOut);
-            view.dispatch(SessionEvent::Ended(why));
+            view.dispatch(SessionEvent::Ended(why, staff.clone()));
         })
     };
     let signed_in = {

@@ -71,6 +71,8 @@ pub fn sign_in(props: &SignInProps) -> Html {
             step.set(Step::Checking);
             error.set(None);
             wasm_bindgen_futures::spawn_local(async move {
+                // "sam patel " is Sam Patel, as this tablet knows them.
+                let staff = vault::resolve_staff(&staff).await.unwrap_or(staff);
                 let known = match vault::staff_known(&staff).await {
                     Ok(known) => known,
                     Err(e) => {
@@ -124,6 +126,28 @@ pub fn sign_in(props: &SignInProps) -> Html {
         Callback::from(move |e: InputEvent| again.set(value(&e)))
     };
     let checking = *step == Step::Checking;
+    // The people who use this tablet, offered as buttons, with what waits to send.
+    let staff = use_state(Vec::<(String, u32)>::new);
+    {
+        let staff = staff.clone();
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move { staff.set(vault::tablet_staff().await) });
+        });
+    }
+    let waiting: Vec<String> = staff
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(who, n)| format!("{n} form{} from {who} {} waiting: sign in to send {}.", if *n == 1 { "" } else { "s" },
+            if *n == 1 { "is" } else { "are" }, if *n == 1 { "it" } else { "them" }))
+        .collect();
+    let choose = |who: &str| {
+        let (name, step, who) = (name.clone(), step.clone(), who.to_owned());
+        Callback::from(move |_: MouseEvent| {
+            name.set(who.clone());
+            step.set(Step::Enter);
+            crate::web::focus("staff-pin");
+        })
+    };
     html! {
         <div class="panel sign-in">
             <h1>{ "Sign in" }</h1>
@@ -131,6 +155,15 @@ pub fn sign_in(props: &SignInProps) -> Html {
             <p>{ "This tablet is shared. Your drafts and the forms waiting to send are kept on it encrypted, and only your PIN opens them." }</p>
             if let Some(why) = &*error {
                 <div class="error-summary" id="sign-in-error" role="alert"><p>{ why }</p></div>
+            }
+            { for waiting.iter().map(|w| html! { <p class="notice warning waiting-to-send" role="status">{ w }</p> }) }
+            if !staff.is_empty() {
+                <div class="tablet-staff">
+                    <p>{ "Who are you?" }</p>
+                    { for staff.iter().map(|(who, _)| html! {
+                        <button type="button" class="button secondary" onclick={choose(who)}>{ who.clone() }</button>
+                    }) }
+                </div>
             }
             <form onsubmit={on_submit} novalidate=true>
                 <label class="question" for="staff-name">{ "Your name" }</label>

@@ -38,6 +38,12 @@ pub fn outbox_record(
     at: &str,
 ) -> Result<Option<OutboxRecord>, String> {
     let Some(backend) = &config.backend else { return Ok(None) };
+    // No person, no submission to a record; someone new only through a form that
+    // registers them.
+    let person = match &config.person {
+        Some(person) if person.reference.is_some() || form.questionnaire().registers_person() => person,
+        _ => return Err("the form does not say whose record it is for: choose the person first".into()),
+    };
     let idempotency = match &config.backend_state {
         BackendState::Ready(caps) => caps.idempotency().unwrap_or(Idempotency::ConditionalCreate),
         _ => Idempotency::ConditionalCreate,
@@ -45,9 +51,15 @@ pub fn outbox_record(
     let submission = Submission {
         id: crate::web::random_uuid()?,
         authored: at.to_owned(),
-        subject: backend.subject(),
-        author: backend.practitioner.as_ref().map(|p| Reference {
-            reference: Some(p.clone()),
+        subject: person.reference.as_ref().map(|reference| Reference {
+            reference: Some(reference.clone()),
+            display: Some(person.name.clone()).filter(|n| !n.is_empty()),
+            ..Default::default()
+        }),
+        // The signed-in member of staff: their Practitioner where the record knows one,
+        // their name in any case.
+        author: Some(Reference {
+            reference: backend.practitioner.clone(),
             display: Some(confirmed_by(Some(config))),
             ..Default::default()
         }),
@@ -55,5 +67,8 @@ pub fn outbox_record(
         ruleset_version: config.ruleset().map(|r| r.version().to_owned()),
         decisions,
     };
-    Ok(Some(OutboxRecord::new(form, &submission, &backend.base, idempotency)))
+    let mut record = OutboxRecord::new(form, &submission, &backend.base, idempotency);
+    // Who it is for, as staff read it: someone new is as the form describes them.
+    record.person = Some(if person.reference.is_some() { person.clone() } else { form.new_person().unwrap_or(person.clone()) });
+    Ok(Some(record))
 }

@@ -115,6 +115,27 @@ async function staffKnown(staff) {
   return (await inTransaction(['staff'], 'readonly', (s) => asPromise(s.get(staff)))) !== undefined;
 }
 
+/** Names are the same whatever their case and spacing: "  sam  PATEL " is Sam Patel. */
+const sameName = (name) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+
+/** The name as this tablet knows it, for a name as typed; the typed name, tidied, for
+ * someone new. */
+async function resolveStaff(typed) {
+  const known = await inTransaction(['staff'], 'readonly', (s) => asPromise(s.getAllKeys()));
+  return known.find((k) => sameName(k) === sameName(typed)) ?? typed.trim().replace(/\s+/g, ' ');
+}
+
+/** Who uses this tablet, and how many forms each has waiting to send (counted without
+ * any key: whose a record is and what kind are kept in the clear): [[name, waiting]]. */
+async function people() {
+  return inTransaction(['staff', 'records'], 'readonly', async (s, r) => {
+    const names = await asPromise(s.getAllKeys());
+    const out = [];
+    for (const name of names) out.push([name, await asPromise(r.index('owner').count([name, 'outbox']))]);
+    return out;
+  });
+}
+
 /** A new member of staff on this tablet: a salt of their own, and their key. */
 async function enrol(staff, pin) {
   const salt = crypto.getRandomValues(new Uint8Array(16));
@@ -271,5 +292,5 @@ function watchIdle(ms, onIdle) {
   return stop;
 }
 
-  return { staffKnown, enrol, unlock, put, queue, list, read, remove, wipe, acquire, watchOutbox, announce, watchIdle };
+  return { staffKnown, resolveStaff, people, enrol, unlock, put, queue, list, read, remove, wipe, acquire, watchOutbox, announce, watchIdle };
 })();

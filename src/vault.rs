@@ -7,6 +7,7 @@
 
 use std::rc::Rc;
 
+use formwell_engine::submit::person::Person;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -14,6 +15,10 @@ use wasm_bindgen::JsCast;
 extern "C" {
     #[wasm_bindgen(catch, js_name = staffKnown)]
     async fn staff_known_js(staff: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = resolveStaff)]
+    async fn resolve_staff_js(typed: &str) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(catch, js_name = people)]
+    async fn people_js() -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
     async fn enrol(staff: &str, pin: &str) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(catch)]
@@ -93,6 +98,25 @@ fn message(error: &JsValue) -> String {
 pub const DRAFT: &str = "draft";
 pub const OUTBOX: &str = "outbox";
 const SECRET: &str = "secret";
+/// Someone this member of staff has recorded for on this tablet.
+const PERSON: &str = "person";
+
+/// The name as this tablet knows it (the same whatever the case and spacing typed).
+pub async fn resolve_staff(typed: &str) -> Result<String, StoreError> {
+    resolve_staff_js(typed).await.map(|v| v.as_string().unwrap_or_else(|| typed.trim().to_owned())).map_err(store_error)
+}
+
+/// The people who use this tablet, each with how many forms they have waiting to send.
+pub async fn tablet_staff() -> Vec<(String, u32)> {
+    let Ok(rows) = people_js().await else { return Vec::new() };
+    js_sys::Array::from(&rows)
+        .iter()
+        .filter_map(|row| {
+            let row = js_sys::Array::from(&row);
+            Some((row.get(0).as_string()?, row.get(1).as_f64().unwrap_or(0.0) as u32))
+        })
+        .collect()
+}
 
 /// Whether this member of staff has a PIN on this tablet.
 pub async fn staff_known(staff: &str) -> Result<bool, StoreError> {
@@ -190,6 +214,29 @@ impl Session {
 
     fn secret_id(&self) -> String {
         format!("token:{}", self.staff)
+    }
+
+    /// Remembers someone recorded for, with when (to offer them again first).
+    pub async fn remember_person(&self, person: &Person, seen: &str) -> Result<(), StoreError> {
+        let Some(reference) = &person.reference else { return Ok(()) };
+        let record = serde_json::json!({ "person": person.to_json(), "seen": seen });
+        self.put(PERSON, &format!("person:{}:{reference}", self.staff), &record.to_string()).await
+    }
+
+    /// The people this member of staff has recorded for on this tablet, most recent first.
+    pub async fn people(&self) -> Vec<Person> {
+        let mut seen: Vec<(String, Person)> = self
+            .list(PERSON)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(_, text)| {
+                let json: serde_json::Value = serde_json::from_str(&text.ok()?).ok()?;
+                Some((json["seen"].as_str()?.to_owned(), Person::from_json(&json["person"])?))
+            })
+            .collect();
+        seen.sort_by(|a, b| b.0.cmp(&a.0));
+        seen.into_iter().map(|(_, p)| p).collect()
     }
 
     /// Removes everything this member of staff keeps on the tablet.

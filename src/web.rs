@@ -188,17 +188,19 @@ pub async fn fhir_request(
         (handle, closure)
     });
     let outcome = async {
-        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|e| {
+        let response = JsFuture::from(window.fetch_with_str_and_init(url, &init)).await.map_err(|_| {
             if abort.as_ref().is_some_and(|a| a.signal().aborted()) {
-                format!("no answer within {} seconds", timeout_ms / 1000)
+                format!("the record system did not answer within {} seconds", timeout_ms / 1000)
+            } else if offline() {
+                "no internet connection".to_owned()
             } else {
-                format!("could not reach the record system ({})", describe(e))
+                "the record system could not be reached".to_owned()
             }
         })?;
         let response: web_sys::Response = response.dyn_into().map_err(describe)?;
         let text = JsFuture::from(response.text().map_err(describe)?).await.map_err(|e| {
             if abort.as_ref().is_some_and(|a| a.signal().aborted()) {
-                format!("no answer within {} seconds", timeout_ms / 1000)
+                format!("the record system did not answer within {} seconds", timeout_ms / 1000)
             } else {
                 describe(e)
             }
@@ -260,4 +262,59 @@ pub fn random_uuid() -> Result<String, String> {
 /// A random number in [0, 1), for jitter.
 pub fn random() -> f64 {
     js_sys::Math::random()
+}
+
+/// The current time as a FHIR instant (UTC, to the second).
+pub fn now() -> String {
+    let iso = String::from(js_sys::Date::new_0().to_iso_string());
+    // "2026-11-26T10:15:00.123Z" → "2026-11-26T10:15:00Z"
+    match iso.split_once('.') {
+        Some((head, _)) => format!("{head}Z"),
+        None => iso,
+    }
+}
+
+/// Today where the tablet is (its local date), for what cannot be in the future.
+#[cfg(target_arch = "wasm32")]
+pub fn today() -> formwell_engine::FhirDate {
+    let d = js_sys::Date::new_0();
+    formwell_engine::FhirDate { year: d.get_full_year() as i32, month: Some(d.get_month() + 1), day: Some(d.get_date()) }
+}
+
+/// Today in UTC, for pages rendered natively (the render tests have no browser clock).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn today() -> formwell_engine::FhirDate {
+    use chrono::Datelike;
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let date = chrono::DateTime::from_timestamp(seconds as i64, 0).unwrap_or_default().date_naive();
+    formwell_engine::FhirDate { year: date.year(), month: Some(date.month()), day: Some(date.day()) }
+}
+
+/// An instant as staff read it where they are: "10:07" today, "10:07 on 3 May" another
+/// day (the tablet's time zone, 24-hour clock).
+pub fn local_time(instant: &str) -> String {
+    let when = js_sys::Date::new(&instant.into());
+    if when.get_time().is_nan() {
+        return instant.to_owned();
+    }
+    let two = |n: u32| if n < 10 { format!("0{n}") } else { n.to_string() };
+    let time = format!("{}:{}", two(when.get_hours()), two(when.get_minutes()));
+    let date = formwell_engine::FhirDate {
+        year: when.get_full_year() as i32,
+        month: Some(when.get_month() + 1),
+        day: Some(when.get_date()),
+    };
+    if date == today() {
+        time
+    } else {
+        let human = date.human();
+        // "3 May 2026" → "3 May" within this year.
+        let shown = human.strip_suffix(&format!(" {}", today().year)).unwrap_or(&human).to_owned();
+        format!("{time} on {shown}")
+    }
+}
+
+/// Whether the browser says it is offline (no network at all).
+pub fn offline() -> bool {
+    web_sys::window().is_some_and(|w| !w.navigator().on_line())
 }

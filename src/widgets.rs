@@ -33,6 +33,8 @@ pub enum Widget {
     Checkboxes,
     Select,
     Autocomplete,
+    /// A short whole-number scale (a slider's, at most eleven points) as a row of choices.
+    Scale,
     Slider,
     Quantity,
     Attachment,
@@ -64,6 +66,9 @@ pub fn widget_for(item: &Item) -> Widget {
                 _ => Widget::Radios,
             }
         }
+        // A short scale is a row of numbers to choose from: a slider cannot record its
+        // own minimum (the thumb starts there) and cannot be cleared.
+        ItemType::Integer if control == Some(&ItemControl::Slider) && scale(item).is_some() => Widget::Scale,
         ItemType::Integer | ItemType::Decimal
             if control == Some(&ItemControl::Slider)
                 && item.constraints.min_value.is_some()
@@ -85,6 +90,18 @@ pub fn widget_for(item: &Item) -> Widget {
         ItemType::Reference => Widget::Reference,
         _ => Widget::Text,
     }
+}
+
+/// The points of a whole-number slider with at most eleven of them, lowest first.
+fn scale(item: &Item) -> Option<Vec<i64>> {
+    let bound = |v: &Option<AnswerValue>| match v {
+        Some(AnswerValue::Integer(i)) => Some(*i),
+        _ => None,
+    };
+    let (min, max) = (bound(&item.constraints.min_value)?, bound(&item.constraints.max_value)?);
+    let step = item.slider_step.map_or(1, |s| s.max(1.0) as i64);
+    let points: Vec<i64> = (min..=max).step_by(step as usize).collect();
+    (points.len() >= 2 && points.len() <= 11).then_some(points)
 }
 
 #[derive(Properties, PartialEq)]
@@ -132,11 +149,11 @@ pub fn question_widget(props: &QuestionProps) -> Html {
     };
     let read_only = item.read_only;
     let required_mark = item.required.then(|| html! { <span class="required" aria-hidden="true">{ " *" }</span> });
-    let hint = item
-        .entry_format
-        .as_ref()
-        .map(|f| html! { <div class="hint" id={format!("{id}-hint")}>{ format!("For example, {f}") }</div> });
-    let described_by = [props.described_by.clone(), item.entry_format.as_ref().map(|_| format!("{id}-hint"))]
+    // A date's example is the UK's way of writing one; otherwise the template's.
+    let example = if item.kind == ItemType::Date { Some("27 3 2024".to_owned()) } else { item.entry_format.clone() };
+    let hint =
+        example.as_ref().map(|f| html! { <div class="hint" id={format!("{id}-hint")}>{ format!("For example, {f}") }</div> });
+    let described_by = [props.described_by.clone(), example.as_ref().map(|_| format!("{id}-hint"))]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
@@ -146,24 +163,92 @@ pub fn question_widget(props: &QuestionProps) -> Html {
     let widget = widget_for(item);
 
     // Widgets that are a set of choices use a fieldset and legend; the rest a label.
-    let grouped = matches!(widget, Widget::YesNo | Widget::Radios | Widget::Checkboxes);
+    let grouped = matches!(widget, Widget::YesNo | Widget::Radios | Widget::Checkboxes | Widget::Scale | Widget::Date);
+    let phone = item.is_phone();
     let control = match widget {
-        Widget::Text | Widget::Url | Widget::Number { .. } | Widget::Date | Widget::DateTime | Widget::Time => {
+        Widget::Text | Widget::Url | Widget::Number { .. } | Widget::DateTime | Widget::Time => {
             let (kind, mode) = match widget {
                 Widget::Url => ("url", None),
                 Widget::Number { decimal: false } => ("text", Some("numeric")),
                 Widget::Number { decimal: true } => ("text", Some("decimal")),
-                Widget::Date => ("date", None),
                 Widget::DateTime => ("datetime-local", None),
                 Widget::Time => ("time", None),
+                _ if phone => ("tel", Some("tel")),
                 _ => ("text", None),
             };
             let maxlength = item.constraints.max_length.map(|m| m.to_string());
             html! {
                 <input class="input" type={kind} id={id.clone()} name={item.link_id.clone()} inputmode={mode}
                        value={shown_text.clone()} readonly={read_only} maxlength={maxlength}
+                       autocomplete={phone.then_some("tel")}
                        aria-describedby={described_by.clone()} aria-invalid={props.error.is_some().then_some("true")}
                        oninput={set_input.clone()} />
+            }
+        }
+        Widget::Date => {
+            // Day, month and year boxes, as the UK writes dates; the engine reads
+            // "27/3/2024" and says what a half-typed one is missing.
+            let parts: Vec<String> = match answers.first() {
+                Some(AnswerValue::Date(d)) if !shown_text.contains('/') => vec![
+                    d.day.map(|x| x.to_string()).unwrap_or_default(),
+                    d.month.map(|x| x.to_string()).unwrap_or_default(),
+                    d.year.to_string(),
+                ],
+                _ if shown_text.contains('/') => shown_text.split('/').map(str::to_owned).collect(),
+                _ => vec![String::new(); 3],
+            };
+            let parts = [0, 1, 2].map(|i| parts.get(i).cloned().unwrap_or_default());
+            html! {
+                <div class="date-input">
+                    { for ["Day", "Month", "Year"].iter().enumerate().map(|(i, name)| {
+                        let box_id = if i == 0 { id.clone() } else { format!("{id}-{}", name.to_lowercase()) };
+                        let oninput = {
+                            let (dispatch, parts) = (dispatch.clone(), parts.clone());
+                            Callback::from(move |e: InputEvent| {
+                                let mut parts = parts.clone();
+                                parts[i] = input_value(&e).trim().to_owned();
+                                let text = if parts.iter().all(String::is_empty) { String::new() } else { parts.join("/") };
+                                dispatch.emit(Action::SetInput { node: node_id, text });
+                            })
+                        };
+                        html! {
+                            <div class={classes!("date-part", (i == 2).then_some("year"))}>
+                                <label for={box_id.clone()}>{ *name }</label>
+                                <input class="input" type="text" inputmode="numeric" id={box_id} value={parts[i].clone()}
+                                       maxlength={if i == 2 { "4" } else { "2" }} readonly={read_only}
+                                       autocomplete={item.is_birth_date().then(|| ["bday-day", "bday-month", "bday-year"][i])}
+                                       aria-describedby={described_by.clone()} aria-invalid={props.error.is_some().then_some("true")}
+                                       {oninput} />
+                            </div>
+                        }
+                    }) }
+                </div>
+            }
+        }
+        Widget::Scale => {
+            let points = scale(item).unwrap_or_default();
+            html! {
+                <div class="radios scale">
+                    { for points.into_iter().enumerate().map(|(i, point)| {
+                        let value = AnswerValue::Integer(point);
+                        let checked = answers.iter().any(|a| a.matches(&value));
+                        let option_id = if i == 0 { id.clone() } else { format!("{id}-{i}") };
+                        let onchange = {
+                            let set_answer = set_answer.clone();
+                            Callback::from(move |_: Event| set_answer.emit(Some(value.clone())))
+                        };
+                        html! {
+                            <div class="radio">
+                                <input type="radio" id={option_id.clone()} name={id.clone()} checked={checked} disabled={read_only} {onchange} />
+                                <label for={option_id}>{ point }</label>
+                            </div>
+                        }
+                    }) }
+                    if !answers.is_empty() && !read_only {
+                        <button type="button" class="button link" onclick={let s = set_answer.clone(); move |_| s.emit(None)}>
+                            { "Clear" }<span class="visually-hidden">{ format!(" the answer to {}", item.label()) }</span></button>
+                    }
+                </div>
             }
         }
         Widget::TextArea => html! {

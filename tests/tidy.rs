@@ -124,6 +124,7 @@ const VIEWS: &[&str] = &[
     "impact_view.rs",
     "item_view.rs",
     "pages.rs",
+    "person_picker.rs",
     "sign_in.rs",
     "widgets.rs",
 ];

@@ -1,63 +1,88 @@
-// Screenshots of the app at tablet size (768×1024) for docs/: the home page, two
-// templates (one part filled with its error summary showing), and the home page of a
-// signed-in member of staff with a draft and a form waiting to send.
+// Screenshots of the app for docs/, at tablet size (768×1024) and phone size (360×740):
+// the staff journey around the person (choosing the person, checking the answers, sent,
+// waiting to send, the lock screen with a form waiting), plus the home page and a form's
+// error summary at tablet size. Each scene is acted as a member of staff would, on the
+// independent FHIR server (tests/fhir-server).
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
-import { startServer, startBackend, launch, newPage, tick, option, signIn, fillFamily, repo, recordReady } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, signIn, recordReady, fillHealthyEating, repo } from '../tests/e2e/harness.mjs';
 
 const server = await startServer();
+const fhir = await startBackend(server.url, 'medplum');
 const browser = await launch();
-try {
-  const page = await newPage(browser, { width: 768, height: 1024 });
-  const shot = (name) => page.screenshot({ path: path.join(repo, 'docs', name) });
+const size = (viewport) => `${viewport.width}x${viewport.height}`;
 
+/** The person journey on one screen size: five screenshots. */
+async function journey(viewport) {
+  const shot = (page, name) => page.screenshot({ path: path.join(repo, 'docs', `${name}-${size(viewport)}.png`) });
+  await fhir.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }], birthDate: '1992-05-03' });
+  await fhir.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }], birthDate: '1990-01-10' });
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&staff=Sam%20Patel#/form/healthy-eating-session`);
+  await signIn(page);
+  await recordReady(page);
+
+  await page.waitForSelector('#person-picker');
+  await page.getByLabel('Name or NHS number').fill('Amina Begum');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.waitForSelector('#found-people');
+  await shot(page, 'choosing-a-person');
+
+  await page.locator('#found-people button', { hasText: 'born 3 May 1992' }).first().click();
+  await page.waitForSelector('form.questionnaire');
+  await fillHealthyEating(page);
+  await page.getByRole('button', { name: 'Check answers' }).click();
+  await page.waitForSelector('#check-answers');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'check-answers');
+
+  await page.locator('#send').click();
+  await page.waitForSelector('.send-status.sent', { timeout: 30000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'sent');
+
+  // Another of the same form, for the same person (chosen again from the people seen on
+  // this tablet if the app asks).
+  await page.getByRole('button', { name: 'Fill in another' }).click();
+  await page.waitForSelector('#recent-people, form.questionnaire');
+  if (await page.locator('#recent-people').count()) await page.locator('#recent-people button').first().click();
+  await page.waitForSelector('form.questionnaire');
+  // No internet: this one stays on the tablet, waiting.
+  await context.setOffline(true);
+  await fillHealthyEating(page);
+  await page.getByRole('button', { name: 'Check answers' }).click();
+  await page.waitForSelector('#check-answers');
+  await page.locator('#send').click();
+  await page.waitForSelector('.send-status.waiting', { timeout: 30000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await shot(page, 'waiting-to-send');
+
+  await page.getByRole('button', { name: 'Lock' }).click();
+  await page.waitForSelector('#staff-pin');
+  await tick(page);
+  await shot(page, 'lock-screen-with-a-waiting-form');
+  await context.close();
+}
+
+try {
+  for (const viewport of [{ width: 768, height: 1024 }, { width: 360, height: 740 }]) await journey(viewport);
+
+  const page = await newPage(browser, { width: 768, height: 1024 });
   await page.goto(`${server.url}/#/`);
   await page.waitForSelector('.template-list');
-  await shot('home-768x1024.png');
-
-  await page.goto(`${server.url}/#/form/healthy-eating-session`);
-  await page.waitForSelector('form.questionnaire');
-  await page.getByLabel('Session number').fill('3');
-  await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('5');
-  await page.getByLabel('Confidence cooking a meal from scratch (0 to 10)').fill('7');
-  await option(page, 'Recipes tried at home this week', 'Lentil soup').check();
-  await shot('healthy-eating-session-768x1024.png');
+  await page.screenshot({ path: path.join(repo, 'docs', 'home-768x1024.png') });
 
   await page.goto(`${server.url}/#/form/speech-language-check-2y`);
   await page.waitForSelector('form.questionnaire');
-  await page.getByLabel("Child's age in months").fill('40');
   await option(page, 'About how many words does the child use?', 'Fewer than 10').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
+  await page.getByRole('button', { name: 'Check answers' }).click();
+  await page.waitForSelector('#error-summary');
   await page.evaluate(() => window.scrollTo(0, 0));
-  await shot('speech-language-check-errors-768x1024.png');
-  // Signed in, with the record system down: a draft, and a form waiting to send.
-  const fhir = await startBackend(server.url);
-  try {
-    const staffPage = await newPage(browser, { width: 768, height: 1024 });
-    await staffPage.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}#/form/healthy-eating-session`);
-    await signIn(staffPage);
-    await recordReady(staffPage);
-    await fhir.control('fail', { count: 1000, status: 503 });
-    await staffPage.getByLabel('Session number').fill('3');
-    await staffPage.getByLabel('Session date').fill('2026-11-26');
-    await staffPage.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('5');
-    await staffPage.getByLabel('Confidence cooking a meal from scratch (0 to 10)').fill('7');
-    await staffPage.getByRole('button', { name: 'Check and submit' }).click();
-    await staffPage.waitForSelector('.send-status.waiting');
-    await staffPage.evaluate(() => { location.hash = '#/form/family-registration'; });
-    await staffPage.waitForSelector('form.questionnaire');
-    await fillFamily(staffPage, { half: true });
-    await new Promise((r) => setTimeout(r, 500));
-    await staffPage.evaluate(() => { location.hash = '#/'; });
-    await staffPage.waitForSelector('#drafts .draft');
-    await staffPage.evaluate(() => window.scrollTo(0, 0));
-    await staffPage.screenshot({ path: path.join(repo, 'docs', 'signed-in-drafts-and-outbox-768x1024.png') });
-  } finally {
-    await fhir.close();
-  }
+  await page.screenshot({ path: path.join(repo, 'docs', 'speech-language-check-errors-768x1024.png') });
   console.log('screenshots written to docs/');
 } finally {
   await browser.close();
   await server.close();
+  await fhir.close();
 }

@@ -17,14 +17,14 @@ test('an invalid answer shows its message and blocks submit', async () => {
   await age.fill('two');
   await tick(page);
   assert.equal(await page.locator('.error-message').count(), 0, 'no message moves the page while typing');
-  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await page.getByRole('button', { name: 'Check answers' }).click();
   await tick(page);
   assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number, like 12/);
   await age.fill('40');
   await tick(page);
   assert.match(await page.locator('.error-message').first().textContent(), /Enter a whole number from 18 to 36/, 'after a submit, messages follow each change');
 
-  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await page.getByRole('button', { name: 'Check answers' }).click();
   await tick(page);
   const summary = page.locator('#error-summary');
   assert.ok(await summary.isVisible(), 'the error summary shows');
@@ -122,7 +122,7 @@ test('a pattern (the regex extension) is checked in the browser against the whol
   const page = await open('family-registration');
   const postcode = page.getByLabel('Postcode');
   await postcode.fill('E1 6AN extra');
-  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await page.getByRole('button', { name: 'Check answers' }).click();
   await tick(page);
   const summary = await page.locator('#error-summary').textContent();
   assert.match(summary, /Postcode: Enter it in the format/, 'a match of only part of the answer is no match');

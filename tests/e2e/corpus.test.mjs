@@ -1,6 +1,7 @@
 // Every public corpus questionnaire (../shared/data/questionnaires, which CI has) that the
 // engine loads also renders in the browser, with no console error; the ones it cannot load
-// say why instead of rendering half a form.
+// say why instead of rendering half a form; and the ones that could write codes the
+// service (community, the default) may not write say so before any question.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -18,12 +19,18 @@ test('every corpus questionnaire renders or says why it cannot', async () => {
   await page.waitForSelector('.template-list');
   let rendered = 0;
   const refused = [];
+  const notForService = [];
   for (const file of files) {
     page.consoleErrors.length = 0;
     await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/corpus/${file}`)}`);
     await page.waitForFunction(() => location.hash === '#/opened' || document.querySelector('.error-summary'), null, { timeout: 15000 });
     await tick(page);
-    if (await page.locator('.error-summary').count()) {
+    if (await page.locator('#not-for-service').count()) {
+      notForService.push(file);
+      const guidance = await page.locator('#not-for-service').textContent();
+      assert.match(guidance, /This form is not for the community and voluntary sector service.*What to do instead: /, file);
+      assert.equal(await page.locator('form.questionnaire').count(), 0, `${file}: no question is asked`);
+    } else if (await page.locator('.error-summary').count()) {
       refused.push(file);
       assert.match(await page.locator('.error-summary').textContent(), /is not a form this app can open/, file);
     } else {
@@ -35,7 +42,11 @@ test('every corpus questionnaire renders or says why it cannot', async () => {
     await page.evaluate(() => { location.hash = '#/'; });
     await page.waitForSelector('.template-list');
   }
-  console.log(`corpus in the browser: ${rendered} rendered, ${refused.length} refused with reasons (${refused.join(', ')})`);
+  console.log(`corpus in the browser: ${rendered} rendered, ${notForService.length} not for the service (${notForService.join(', ')}), ${refused.length} refused with reasons (${refused.join(', ')})`);
+  assert.equal(rendered, 91);
+  // The one corpus form whose codes the community service may not write: a full health
+  // check whose answer options include pregnancy, birth and disease-register codes.
+  assert.deepEqual(notForService, ['smartforms__Questionnaire-AboriginalTorresStraitIslanderHealthCheckAssembled-0.1.0.json']);
   // The engine refuses exactly the two corpus files with real errors (see the engine's corpus test).
   assert.deepEqual(refused, ['lforms__enableWhen-test.R4.json', 'lforms__q-enableWhen-with-reference-loop.json']);
 });

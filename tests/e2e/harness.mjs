@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import readline from 'node:readline';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -138,8 +139,29 @@ export async function confirmDialog(page, reason) {
   await dialog.getByLabel('Why is this right to record?').fill(reason);
   await dialog.getByLabel('I have checked this with the person and it is right to record').check();
   await tick(page);
-  await dialog.getByRole('button', { name: 'Confirm and submit' }).click();
+  await dialog.getByRole('button', { name: 'Confirm and send' }).click();
   await tick(page);
+}
+
+/** Types a date into a date question's Day, Month and Year boxes ('2027-04-01', or only
+ * some of the parts: { day: '1', month: '4' }). `within` narrows to part of the page. */
+export async function fillDate(page, question, date, within = page) {
+  const [year, month, day] = typeof date === 'string' ? date.split('-').map((p) => String(Number(p))) : [date.year, date.month, date.day];
+  const group = within.getByRole('group', { name: question, exact: typeof question === 'string' });
+  for (const [label, value] of [['Day', day], ['Month', month], ['Year', year]]) {
+    await group.getByLabel(label, { exact: true }).fill(value ?? '');
+  }
+}
+
+/** "Check answers", then, on the read-back, "Send". Resolves once Send was pressed (or the
+ * read-back never came: the form had problems). */
+export async function checkAndSend(page) {
+  await page.getByRole('button', { name: 'Check answers' }).click();
+  await page.waitForSelector('#check-answers, #error-summary');
+  if (await page.locator('#check-answers').count()) {
+    await page.locator('#send').click();
+    await tick(page);
+  }
 }
 
 /** Runs a command to its first line that starts with `prefix`, returning the rest. */
@@ -310,7 +332,7 @@ export async function fillFamily(page, { half = false } = {}) {
 /** The second half of the family registration form. */
 export async function fillFamilyRest(page) {
   await page.getByLabel("Child's first name").fill('Rafi');
-  await page.getByLabel("Child's date of birth").fill('2024-05-01');
+  await fillDate(page, "Child's date of birth", '2024-05-01');
   await option(page, 'Do you agree to share what the centre records with your GP practice and health visiting team?', 'Yes').check();
   await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
 }
@@ -319,10 +341,9 @@ export async function fillFamilyRest(page) {
 export async function fillHarmfulAndSubmit(page) {
   await option(page, 'Is the parent pregnant?', 'Yes').check();
   await tick(page);
-  await page.getByLabel('Expected delivery date').fill('2027-04-01');
+  await fillDate(page, 'Expected delivery date', '2027-04-01');
   await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
+  await checkAndSend(page);
 }
 
 /** Makes every Bundle the page POSTs to a FHIR base reach it twice, as a retrying
@@ -344,9 +365,9 @@ export async function newPerson(backend) {
 /** The healthy eating session record, all of its required answers. */
 export async function fillHealthyEating(page) {
   await page.getByLabel('Session number').fill('1');
-  await page.getByLabel('Session date').fill('2026-11-26');
+  await fillDate(page, 'Session date', '2026-11-26');
   await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('3');
-  await page.getByLabel(/Confidence cooking a meal from scratch/).fill('5');
+  await option(page, /Confidence cooking a meal from scratch/, '5').check();
   await tick(page);
 }
 
@@ -378,4 +399,19 @@ export async function untilKept(page, kind, n) {
     await new Promise((r) => setTimeout(r, 100));
   }
   if ((await kept(page, kind)) !== n) throw new Error(`the tablet keeps ${await kept(page, kind)} ${kind} records, not ${n}`);
+}
+
+const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** What axe-core finds against WCAG 2.2 A and AA on the page as it is now, one line per
+ * rule broken with where. (Evaluated, not added as a script tag: pages under a strict
+ * Content-Security-Policy would refuse an inline script.) */
+export async function accessibilityViolations(page) {
+  await page.evaluate(axeSource);
+  return page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { startServer, launch, tick, option, dist, repo } from './harness.mjs';
+import { startServer, launch, option, dist, repo, checkAndSend, fillDate } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -77,12 +77,11 @@ test('after one visit, the app opens and a form completes with no network', asyn
     await page.waitForSelector('.impact:not(.loading)');
     assert.match(await page.locator('.impact').textContent(), /can write 0 codes/, 'the ruleset came from the cache');
     await page.getByLabel('Session number').fill('2');
-    await page.getByLabel('Session date').fill('2026-11-25');
+    await fillDate(page, 'Session date', '2026-11-25');
     await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('4');
-    await page.getByLabel('Confidence cooking a meal from scratch (0 to 10)').fill('6');
-    await page.getByRole('button', { name: 'Check and submit' }).click();
-    await tick(page);
-    await page.waitForSelector('#response-json');
+    await option(page, 'Confidence cooking a meal from scratch (0 to 10)', '6').check();
+    await checkAndSend(page);
+    await page.waitForSelector('#response-json', { state: 'attached' });
   } finally {
     await context.close();
   }

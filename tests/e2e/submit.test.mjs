@@ -5,7 +5,7 @@
 // message; and every Bundle validated as R4 by the server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice, signIn, fillFamily, recordReady } from './harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, confirmDialog, fillHarmfulAndSubmit, deliverTwice, signIn, fillFamily, recordReady, checkAndSend, fillDate } from './harness.mjs';
 
 let server, fhir, browser;
 before(async () => { server = await startServer(); fhir = await startBackend(server.url); browser = await launch(); });
@@ -39,7 +39,7 @@ const sent = (page) => page.waitForSelector('.send-status.sent', { timeout: 2000
 test('a submission is read back through FHIR search: response, consent and provenance', async () => {
   const { page, patient, practitioner } = await openFor('family-registration');
   await fillFamily(page);
-  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await checkAndSend(page);
   await sent(page);
   const responses = await fhir.search(`QuestionnaireResponse?subject=${patient}`);
   assert.equal(responses.length, 1);
@@ -57,7 +57,10 @@ test('a submission is read back through FHIR search: response, consent and prove
   const provenance = await fhir.search(`Provenance?target=QuestionnaireResponse/${qr.id}`);
   assert.equal(provenance.length, 1);
   assert.match(provenance[0].policy[0], /^https:\/\/formwell.example\/ruleset\/[0-9a-f]{16}$/);
-  assert.match(await page.locator('#send-status').textContent(), new RegExp(`QuestionnaireResponse/${qr.id}`));
+  // The status speaks of the person; the records written are for support.
+  assert.match(await page.locator('#send-status h1').textContent(), /^Sent to Amina Begum's record at \d\d:\d\d$/);
+  assert.doesNotMatch(await page.locator('#send-status').textContent(), /QuestionnaireResponse/);
+  assert.match(await page.locator('details.support .locations').textContent(), new RegExp(`QuestionnaireResponse/${qr.id}`));
   assert.deepEqual(page.consoleErrors, []);
 });
 
@@ -105,10 +108,10 @@ test('500 then 200: tried again until taken, one copy', async () => {
   const { page, patient } = await openFor('family-registration');
   await fhir.control('fail', { count: 2, status: 500 });
   await fillFamily(page);
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await page.waitForSelector('.send-status.waiting');
-  assert.match(await page.locator('#send-status').textContent(), /answered 500/);
-  assert.match(await page.locator('#outbox').textContent(), /1 form waiting to send.*Last error: the record system answered 500/);
+  await checkAndSend(page);
+  await page.waitForFunction(() => /not sent yet/.test(document.querySelector('.send-status.waiting')?.textContent ?? ''));
+  assert.match(await page.locator('#send-status').textContent(), /Saved on this tablet, not sent yet: the record system had a problem \(it answered 500\)Family registrationFor Amina Begum's record\. It will be tried again in about \d+ seconds?, and sent by itself/);
+  assert.match(await page.locator('#outbox').textContent(), /1 form waiting to send.*Last error: the record system had a problem \(it answered 500\)/);
   await page.locator('#send-status').getByRole('button', { name: 'Send now' }).click();
   await sent(page);
   assert.equal((await fhir.search(`QuestionnaireResponse?subject=${patient}`)).length, 1);
@@ -120,7 +123,7 @@ test('a refused submission shows the reason in plain words and stays saved', asy
   await page.evaluate((url) => { location.hash = `#/open?url=${encodeURIComponent(url)}`; }, `${server.url}/fixtures/attendance-with-a-bad-code.json`);
   await page.waitForSelector('form.questionnaire');
   await option(page, 'Attended the session?', 'Yes').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
+  await checkAndSend(page);
   await page.waitForSelector('.send-status.refused', { timeout: 20000 });
   const text = await page.locator('#send-status').textContent();
   assert.match(text, /The record system refused this form: invalid code format.*\(at Bundle\.entry\[1\]\.resource\.code\.coding\[0\]\.code\) \(HTTP 400\)/i);
@@ -143,10 +146,9 @@ async function changeAddressToTemporary(page) {
   await page.getByLabel('Postcode').fill('M1 3HE');
   await option(page, 'Is this a temporary or permanent address?', 'Temporary').check();
   await tick(page);
-  await page.getByLabel('Until when?').fill('2027-01-31');
+  await fillDate(page, 'Until when?', '2027-01-31');
   await option(page, 'Have you read the new details back to the person?', 'Yes').check();
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
+  await checkAndSend(page);
   await confirmDialog(page, 'Staying with family while the flat is repaired');
 }
 

@@ -2,7 +2,7 @@
 // submitted, and the QuestionnaireResponse it shows checked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, newPage, openTemplate, confirmDialog, tick, answersByLinkId, option } from './harness.mjs';
+import { startServer, launch, newPage, openTemplate, confirmDialog, tick, answersByLinkId, option, checkAndSend, fillDate } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
@@ -12,10 +12,9 @@ const open = (id, query) => openTemplate(browser, server, id, query);
 
 /** Submits, confirming the code-impact dialog when one opens, and reads the response. */
 async function finish(page, reason) {
-  await page.getByRole('button', { name: 'Check and submit' }).click();
-  await tick(page);
+  await checkAndSend(page);
   if (reason) await confirmDialog(page, reason);
-  await page.waitForSelector('#response-json');
+  await page.waitForSelector('#response-json', { state: 'attached' });
   const response = JSON.parse(await page.textContent('#response-json'));
   assert.deepEqual(page.consoleErrors, []);
   assert.equal(response.resourceType, 'QuestionnaireResponse');
@@ -29,7 +28,7 @@ test('the home page lists every shipped template with its coded-entry count', as
   const page = await newPage(browser);
   await page.goto(`${server.url}/#/`);
   await page.waitForSelector('.template-list');
-  const titles = await page.locator('.template h2').allTextContents();
+  const titles = await page.locator('.template h3').allTextContents();
   assert.equal(titles.length, 7);
   assert.ok(titles.includes('Family registration'));
   const harmful = page.locator('.template', { hasText: 'Harmful example' });
@@ -48,7 +47,7 @@ test('family registration', async () => {
   await page.getByLabel('Postcode').fill('E1 6AN');
   await page.getByLabel('Preferred language').selectOption({ label: 'Bengali' });
   await page.getByLabel("Child's first name").fill('Rafi');
-  await page.getByLabel("Child's date of birth").fill('2024-05-01');
+  await fillDate(page, "Child's date of birth", '2024-05-01');
   await option(page, 'Do you agree to share what the centre records with your GP practice and health visiting team?', 'Yes').check();
   await option(page, 'Who gave this answer?', 'The parent or carer named above').check();
   const { response, answers } = await finish(page);
@@ -63,11 +62,11 @@ test('family registration', async () => {
 
 test('antenatal education attendance writes no pregnancy codes', async () => {
   const page = await open('antenatal-education-attendance');
-  await page.getByLabel('Session date').fill('2026-11-20');
+  await fillDate(page, 'Session date', '2026-11-20');
   await option(page, 'Session', 'Feeding your baby').check();
   await option(page, 'Who came to the session?', 'Parent-to-be').check();
   await option(page, 'Who came to the session?', 'Partner').check();
-  await page.getByLabel('How helpful was the session? (1 not at all, 5 very)').fill('4');
+  await option(page, 'How helpful was the session? (1 not at all, 5 very)', '4').check();
   await option(page, 'Would they like to hear about other sessions?', 'Yes').check();
   await tick(page);
   await option(page, 'How should we get in touch?', 'Text message').check();
@@ -96,9 +95,9 @@ test('early speech and language check', async () => {
 test('healthy eating session with outcome measures', async () => {
   const page = await open('healthy-eating-session');
   await page.getByLabel('Session number').fill('3');
-  await page.getByLabel('Session date').fill('2026-11-24');
+  await fillDate(page, 'Session date', '2026-11-24');
   await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('5');
-  await page.getByLabel('Confidence cooking a meal from scratch (0 to 10)').fill('7');
+  await option(page, 'Confidence cooking a meal from scratch (0 to 10)', '7').check();
   await page.getByLabel('Litres of water drunk yesterday').fill('1.5');
   await option(page, 'Recipes tried at home this week', 'Lentil soup').check();
   await option(page, 'What gets in the way of eating well?', 'Cost').check();
@@ -114,13 +113,13 @@ test('healthy eating session with outcome measures', async () => {
 
 test('breastfeeding peer-support contact', async () => {
   const page = await open('breastfeeding-peer-support');
-  await page.getByLabel('Date of contact').fill('2026-11-25');
+  await fillDate(page, 'Date of contact', '2026-11-25');
   await option(page, 'Type of contact', 'Home visit').check();
   await page.getByLabel("Baby's age in weeks").fill('6');
   await option(page, 'How is the baby fed at the moment (in the parent\'s words)?', 'Breast milk and formula').check();
   await option(page, 'Support given', 'Positioning and attachment').check();
   await option(page, 'Support given', 'Night feeds').check();
-  await page.getByLabel('Next contact planned').fill('2026-12-02');
+  await fillDate(page, 'Next contact planned', '2026-12-02');
   const { response, answers } = await finish(page);
   assert.deepEqual(answers['support-given'], ['Positioning and attachment', 'Night feeds']);
   assert.deepEqual(answers['next-contact'], ['2026-12-02']);
@@ -136,14 +135,14 @@ test('change of contact details: a temporary address with an end date', async ()
   await page.getByLabel('Postcode').fill('LS1 4AP');
   await option(page, 'Is this a temporary or permanent address?', 'Temporary').check();
   await tick(page);
-  await page.getByLabel('Until when?').fill('2027-03-31');
+  await fillDate(page, 'Until when?', '2027-03-31');
   await option(page, 'Have you read the new details back to the person?', 'Yes').check();
   const { answers, decisions } = await finish(page, 'Moved out while the flat is repaired');
   const address = decisions.filter((d) => d.category === 'demographics');
   assert.ok(address.every((d) => d.reason === 'Moved out while the flat is repaired'));
   assert.deepEqual(address[0].demographic_change, { change: 'temporary', until: '2027-03-31' }, "the form's own end date answers the guard's question");
   assert.deepEqual(answers['address-line1'], ['12 Mill Lane']);
-  assert.deepEqual(answers['address-permanence'], ['Temporary']);
+  assert.deepEqual(answers['address-permanence'], [{ system: 'http://hl7.org/fhir/address-use', code: 'temp', display: 'Temporary' }]);
   assert.deepEqual(answers['address-until'], ['2027-03-31']);
   assert.equal(answers['phone'], undefined);
 });
@@ -152,7 +151,7 @@ test('the harmful example submits from a midwifery service once the child protec
   const page = await open('harmful-pregnancy-safeguarding-example', '?setting=midwifery');
   await option(page, 'Is the parent pregnant?', 'Yes').check();
   await tick(page);
-  await page.getByLabel('Expected delivery date').fill('2027-04-01');
+  await fillDate(page, 'Expected delivery date', '2027-04-01');
   await option(page, 'Is the child subject to a child protection plan?', 'Yes').check();
   const { answers, decisions } = await finish(page, 'Recorded at the case conference');
   assert.deepEqual(decisions.map((d) => [d.entry.link_id, d.severity]), [['pregnant', 'allow'], ['edd', 'allow'], ['cpp', 'confirm']]);

@@ -19,6 +19,7 @@ fn submission(n: usize) -> Value {
             "fullUrl": format!("urn:uuid:00000000-0000-4000-8000-{:06}{:06}", n, k),
             "resource": { "resourceType": "Observation", "status": "final", "identifier": key(&format!("obs{k}")),
                           "code": { "text": "crash test" }, "valueInteger": n,
+                          "subject": { "reference": "Patient/crash-test" },
                           "derivedFrom": [{ "reference": format!("urn:uuid:00000000-0000-4000-8000-{:06}000000", n) }] },
             "request": { "method": "POST", "url": "Observation", "ifNoneExist": format!("identifier=urn:crash-test|{n}/obs{k}") },
         })
@@ -26,6 +27,7 @@ fn submission(n: usize) -> Value {
     json!({ "resourceType": "Bundle", "type": "transaction", "entry": [
         { "fullUrl": format!("urn:uuid:00000000-0000-4000-8000-{:06}000000", n),
           "resource": { "resourceType": "QuestionnaireResponse", "status": "completed",
+                        "subject": { "reference": "Patient/crash-test" },
                         "identifier": { "system": "urn:crash-test", "value": format!("{n}/response") } },
           "request": { "method": "POST", "url": "QuestionnaireResponse", "ifNoneExist": format!("identifier=urn:crash-test|{n}/response") } },
         observation(1), observation(2),

@@ -392,3 +392,49 @@ fn demographic_changes_kept_with_a_queued_submission_read_back_as_they_were() {
     assert_eq!(formwell_engine::DemographicChanges::from_json(&kept).unwrap(), temporary_without_end);
     assert_eq!(formwell_engine::DemographicChanges::from_json(&serde_json::json!("not an object")), None);
 }
+
+#[test]
+fn registering_a_family_creates_the_person_in_the_same_transaction_and_everything_refers_to_them() {
+    let mut form = family(true);
+    typed(&mut form, "carer-birth-date", "1992-05-03");
+    typed(&mut form, "carer-phone", "07700 900123");
+    let person = form.new_person().unwrap();
+    assert_eq!(person.label(), "Amina Begum, born 3 May 1992");
+    assert_eq!(person.reference, None, "no record yet");
+    let new = Submission { subject: None, ..submission(vec![]) };
+    for idempotency in [Idempotency::ConditionalCreate, Idempotency::ClientIds] {
+        let bundle = form.transaction_bundle(&new, idempotency);
+        let entries = bundle["entry"].as_array().unwrap();
+        let patient = &entries[1];
+        assert_eq!(patient["resource"]["resourceType"], "Patient");
+        assert_eq!(
+            patient["request"],
+            json!({"method": "POST", "url": "Patient", "ifNoneExist": format!("identifier={SUBMISSION_SYSTEM}|{SID}/patient")}),
+            "a conditional create whatever the server's idempotency: a PUT of a Patient is a change of demographics"
+        );
+        let p = &patient["resource"];
+        assert_eq!(p["name"], json!([{"use": "official", "given": ["Amina"], "family": "Begum"}]));
+        assert_eq!(p["birthDate"], "1992-05-03");
+        assert_eq!(p["telecom"], json!([{"system": "phone", "value": "07700 900123"}]));
+        assert_eq!(p["address"], json!([{"postalCode": "E1 6AN", "use": "home"}]));
+        let urn = patient["fullUrl"].as_str().unwrap();
+        let qr = &resources(&bundle, "QuestionnaireResponse")[0]["resource"];
+        assert_eq!(qr["subject"], json!({"reference": urn, "display": "Amina Begum"}));
+        let consent = &resources(&bundle, "Consent")[0]["resource"];
+        assert_eq!(consent["patient"]["reference"], urn);
+        let provenance = &resources(&bundle, "Provenance")[0]["resource"];
+        assert!(provenance["target"].as_array().unwrap().iter().any(|t| t["reference"] == urn));
+    }
+    // Sent for someone already in the record, the same form creates no one.
+    let existing = form.transaction_bundle(&submission(vec![]), Idempotency::ConditionalCreate);
+    assert!(resources(&existing, "Patient").is_empty());
+}
+
+#[test]
+fn a_registration_changes_no_one_s_demographics() {
+    let form = family(true);
+    let patient_entries =
+        form.coded_entries().into_iter().filter(|e| e.definition.as_deref().is_some_and(|d| d.contains("#Patient."))).count();
+    assert_eq!(patient_entries, 0, "the carer's details are a new record, not a change to judge");
+    assert_eq!(form.demographic_changes(&[]), None);
+}

@@ -466,7 +466,17 @@ async fn metadata(State(server): State<Arc<Server>>) -> Response {
         .map(|kind| {
             let params: Vec<Value> = store::search_params(kind)
                 .iter()
-                .map(|p| json!({ "name": p, "type": if p.starts_with('_') { "special" } else { "token" } }))
+                .map(|p| {
+                    let kind = match *p {
+                        "name" | "family" | "given" | "version" => "string",
+                        "birthdate" | "_lastUpdated" => "date",
+                        "subject" | "patient" | "target" => "reference",
+                        "url" | "questionnaire" => "uri",
+                        "_count" | "_offset" => "number",
+                        _ => "token",
+                    };
+                    json!({ "name": p, "type": kind })
+                })
                 .collect();
             json!({
                 "type": kind,
@@ -572,8 +582,13 @@ async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
     let kind =
         entry["request"]["url"].as_str().unwrap_or_default().split(['/', '?']).next().unwrap_or_default().to_owned();
     let bundle = json!({ "resourceType": "Bundle", "type": "transaction", "entry": [entry] });
+    // Name the element as the resource has it, not as the one-entry Bundle does.
+    let within_resource = |mut e: FhirError| {
+        e.expression = e.expression.map(|x| x.replacen("Bundle.entry[0].resource", &kind, 1));
+        e
+    };
     if let Err(e) = policy::check(&server.ruleset, &caller.setting, &bundle) {
-        return error(e);
+        return error(within_resource(e));
     }
     if let Some(upstream) = &server.upstream {
         let entry = &bundle["entry"][0];
@@ -623,11 +638,7 @@ async fn single(server: Arc<Server>, caller: Caller, entry: Value) -> Response {
             }
             response
         }
-        Err(mut e) => {
-            // Name the element as the resource has it, not as the one-entry Bundle does.
-            e.expression = e.expression.map(|x| x.replacen("Bundle.entry[0].resource", &kind, 1));
-            error(e)
-        }
+        Err(e) => error(within_resource(e)),
     }
 }
 

@@ -26,7 +26,18 @@ pub fn check(ruleset: &Ruleset, setting: &str, bundle: &Value) -> Result<(), Fhi
     for (i, entry) in entries.iter().enumerate() {
         let resource = &entry["resource"];
         let at = format!("Bundle.entry[{i}].resource");
-        match resource["resourceType"].as_str().unwrap_or("") {
+        // A form's answers and what they extract must say whose record they belong to:
+        // written without a person, they would be nobody's, or anybody's.
+        let kind = resource["resourceType"].as_str().unwrap_or("");
+        if matches!(kind, "QuestionnaireResponse" | "Observation") && !resource["subject"]["reference"].is_string() {
+            return Err(FhirError {
+                status: 422,
+                code: "required",
+                text: format!("a {kind} must name the person whose record it belongs to (its subject)"),
+                expression: Some(format!("{at}.subject")),
+            });
+        }
+        match kind {
             "Observation" => {
                 codings(&resource["code"], &format!("{at}.code"), &mut written);
                 codings(&resource["valueCodeableConcept"], &format!("{at}.valueCodeableConcept"), &mut written);

@@ -29,6 +29,10 @@ const PARAMS: &[(&str, &str, Index)] = &[
     ("Provenance", "target", Index::Reference("target")),
     ("Provenance", "patient", Index::Reference("target")),
     ("Patient", "identifier", Index::Identifier("identifier")),
+    ("Patient", "name", Index::Name("name")),
+    ("Patient", "family", Index::Name("name")),
+    ("Patient", "given", Index::Name("name")),
+    ("Patient", "birthdate", Index::Text("birthDate")),
     ("Practitioner", "identifier", Index::Identifier("identifier")),
     ("Questionnaire", "url", Index::Canonical("url")),
     ("Questionnaire", "version", Index::Text("version")),
@@ -42,6 +46,9 @@ enum Index {
     Canonical(&'static str),
     Code(&'static str),
     Text(&'static str),
+    /// The words of a HumanName (text, given names, family), lower-cased, matched by the
+    /// start of a word: `name=ami` finds Amina.
+    Name(&'static str),
 }
 
 /// The search parameters the store supports for a type, for the CapabilityStatement.
@@ -701,6 +708,23 @@ fn index_values(kind: &str, resource: &Value) -> Vec<(&'static str, Option<Strin
                     out.push((*param, None, value.to_owned()));
                 }
             }
+            Index::Name(field) => {
+                let mut words = Vec::new();
+                for name in as_list(&resource[*field]) {
+                    let given: Vec<Value> = as_list(&name["given"]);
+                    let parts = match *param {
+                        "family" => vec![name["family"].clone()],
+                        "given" => given,
+                        _ => [given, vec![name["family"].clone(), name["text"].clone()]].concat(),
+                    };
+                    for part in parts.iter().filter_map(Value::as_str) {
+                        words.extend(part.split_whitespace().map(str::to_lowercase));
+                    }
+                }
+                words.sort();
+                words.dedup();
+                out.extend(words.into_iter().map(|w| (*param, None, w)));
+            }
         }
     }
     out
@@ -710,6 +734,15 @@ fn index_values(kind: &str, resource: &Value) -> Vec<(&'static str, Option<Strin
 /// (no system), `code` (any system), or a reference / canonical as written.
 fn matching(connection: &Connection, kind: &str, param: &str, value: &str) -> Result<Vec<String>, FhirError> {
     let mut ids = Vec::new();
+    if matches!(param, "name" | "family" | "given") {
+        // By the start of any word of the name, whatever its case.
+        let start = value.trim().to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let mut statement = connection.prepare(
+            "SELECT DISTINCT id FROM search WHERE type = ?1 AND param = ?2 AND value LIKE ?3 || '%' ESCAPE '\\'",
+        )?;
+        let found = statement.query_map(params![kind, param, start], |r| r.get(0))?;
+        return Ok(found.collect::<Result<_, _>>()?);
+    }
     for alternative in value.split(',') {
         let (sql, system, code): (&str, Option<&str>, &str) = match alternative.split_once('|') {
             Some(("", code)) => {

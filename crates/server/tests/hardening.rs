@@ -126,7 +126,8 @@ async fn a_partner_reads_back_only_what_it_wrote_and_staff_only_their_setting() 
         "PUT",
         &format!("/fhir/QuestionnaireResponse/{staffs}"),
         &t.other_portal,
-        Some(json!({"resourceType": "QuestionnaireResponse", "id": staffs, "status": "entered-in-error"})),
+        Some(json!({"resourceType": "QuestionnaireResponse", "id": staffs, "status": "entered-in-error",
+            "subject": {"reference": "Patient/p1"}})),
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
@@ -296,4 +297,36 @@ async fn every_response_carries_the_security_headers() {
         assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_form_s_answers_without_a_person_are_refused_and_people_are_found_by_name_and_date_of_birth() {
+    let (server, t) = server_with(Store::in_memory().unwrap(), None);
+    let nobody = json!({"resourceType": "QuestionnaireResponse", "status": "completed"});
+    let (status, _, body) = call(&server, "POST", "/fhir/QuestionnaireResponse", &t.staff, Some(nobody.clone())).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["issue"][0]["expression"][0], "QuestionnaireResponse.subject");
+    let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Observation", "status": "final", "code": {"text": "x"}}, "request": {"method": "POST", "url": "Observation"}}]});
+    let (status, _, body) = call(&server, "POST", "/fhir", &t.staff, Some(bundle)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["issue"][0]["expression"][0], "Bundle.entry[0].resource.subject");
+
+    for (given, family, born) in [("Amina", "Begum", "1992-05-03"), ("Aminata", "Diallo", "1988-01-20"), ("Sam", "Amin", "1992-05-03")] {
+        let patient = json!({"resourceType": "Patient", "name": [{"given": [given], "family": family}], "birthDate": born});
+        assert_eq!(call(&server, "POST", "/fhir/Patient", &t.staff, Some(patient)).await.0, StatusCode::CREATED);
+    }
+    let names = |bundle: &Value| -> Vec<String> {
+        bundle["entry"].as_array().into_iter().flatten().map(|e| e["resource"]["name"][0]["family"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, _, found) = call(&server, "GET", "/fhir/Patient?name=amin", &t.staff, None).await;
+    assert_eq!(names(&found), vec!["Begum", "Diallo", "Amin"], "by the start of any word, in any case");
+    let (_, _, found) = call(&server, "GET", "/fhir/Patient?name=amin&birthdate=1992-05-03", &t.staff, None).await;
+    assert_eq!(names(&found), vec!["Begum", "Amin"]);
+    let (_, _, found) = call(&server, "GET", "/fhir/Patient?name=Amina&name=Begum", &t.staff, None).await;
+    assert_eq!(names(&found), vec!["Begum"], "every word must match");
+    let (_, _, found) = call(&server, "GET", "/fhir/Patient?family=amin", &t.staff, None).await;
+    assert_eq!(names(&found), vec!["Amin"]);
+    let (_, _, found) = call(&server, "GET", "/fhir/Patient?name=%25", &t.staff, None).await;
+    assert_eq!(names(&found), Vec::<String>::new(), "a % is a letter here, not a wildcard");
 }

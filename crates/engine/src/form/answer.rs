@@ -144,9 +144,9 @@ impl AnswerValue {
             },
             ValueKind::Decimal => match json {
                 Value::Number(n) => exact(AnswerValue::Decimal(n.as_f64().unwrap_or_default())),
-                Value::String(s) => match s.trim().parse::<f64>() {
-                    Ok(v) if v.is_finite() => coerced(AnswerValue::Decimal(v)),
-                    _ => Err(format!("expected a number, found \"{s}\"")),
+                Value::String(s) => match crate::form::input::decimal_from_text(s) {
+                    Some(v) => coerced(AnswerValue::Decimal(v)),
+                    None => Err(format!("expected a number, found \"{s}\"")),
                 },
                 _ => Err(format!("expected a number, found {}", describe(json))),
             },
@@ -303,13 +303,14 @@ fn decimal_json(d: f64) -> Value {
     serde_json::Number::from_f64(d).map(Value::Number).unwrap_or(Value::Null)
 }
 
-/// A number as people read it: no trailing ".0". (ryu, which serde_json already carries,
-/// rather than `f64`'s Display, whose formatting code costs the wasm bundle ~11 KB.)
+/// A number as people read it: no trailing ".0". Written by serde_json's own float
+/// formatting, which every response needs anyway, rather than `f64`'s Display or a second
+/// float-formatting crate: each costs the wasm bundle several KB.
 pub fn format_number(d: f64) -> String {
     if d.fract() == 0.0 && d.abs() < 1e15 {
         (d as i64).to_string()
     } else {
-        ryu::Buffer::new().format(d).to_owned()
+        serde_json::Number::from_f64(d).map(|n| n.to_string()).unwrap_or_default()
     }
 }
 
@@ -318,7 +319,7 @@ fn read_quantity(json: &Value) -> Result<(Quantity, bool), String> {
         json.as_object().cloned().ok_or_else(|| format!("expected a Quantity object, found {}", describe(json)))?;
     let mut coerced = false;
     if let Some(Value::String(s)) = object.get("value") {
-        let number: f64 = s.trim().parse().map_err(|_| format!("Quantity value \"{s}\" is not a number"))?;
+        let number = crate::form::input::decimal_from_text(s).ok_or_else(|| format!("Quantity value \"{s}\" is not a number"))?;
         object.insert("value".into(), decimal_json(number));
         coerced = true;
     }

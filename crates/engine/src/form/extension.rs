@@ -19,6 +19,8 @@ pub const SLIDER_STEP: &str = "http://hl7.org/fhir/StructureDefinition/questionn
 pub const RENDERING_XHTML: &str = "http://hl7.org/fhir/StructureDefinition/rendering-xhtml";
 pub const OBSERVATION_EXTRACT: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationExtract";
+pub const ITEM_EXTRACTION_CONTEXT: &str =
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemExtractionContext";
 pub const ENABLE_WHEN_EXPRESSION: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression";
 

@@ -176,6 +176,7 @@ impl Loader {
             title: self.text_property(object, "title", root),
             status,
             description: self.text_property(object, "description", root),
+            topic: use_context_focus(object),
             publisher: self.text_property(object, "publisher", root),
             code: self.codings(object, "code", root),
             observation_extract,
@@ -267,6 +268,7 @@ impl Loader {
             slider_step: None,
             observation_extract: None,
             has_unsupported_enable_expression: false,
+            creates_patient: false,
         };
         if !kind.is_question() && (item.required && kind == ItemType::Display) {
             self.d.warn(format!("{path}.required"), "a display item cannot be required; ignored");
@@ -592,6 +594,13 @@ impl Loader {
                     item.slider_step = ext.get("valueInteger").or(ext.get("valueDecimal")).and_then(Value::as_f64)
                 }
                 extension::OBSERVATION_EXTRACT => item.observation_extract = self.ext_bool(ext, &epath),
+                // A group that registers a person: carried out. Other extraction contexts
+                // (other resources, expressions) are not.
+                extension::ITEM_EXTRACTION_CONTEXT
+                    if item.kind == ItemType::Group && ext.get("valueCode").and_then(Value::as_str) == Some("Patient") =>
+                {
+                    item.creates_patient = true
+                }
                 extension::ENABLE_WHEN_EXPRESSION => {
                     item.has_unsupported_enable_expression = true;
                     if let Handling::Unsupported(why) = extension::handling(url) {
@@ -988,4 +997,13 @@ fn expected_property(kind: ItemType, prefix: &str) -> String {
 
 fn array<'a>(object: &'a Map<String, Value>, key: &str) -> &'a [Value] {
     object.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// What a template is about, for grouping a list of forms: the text of its `useContext`
+/// whose code is `focus` (R4's usage context for a clinical focus).
+fn use_context_focus(object: &Map<String, Value>) -> Option<String> {
+    object.get("useContext")?.as_array()?.iter().find(|c| c["code"]["code"] == "focus").and_then(|c| {
+        let concept = &c["valueCodeableConcept"];
+        concept["text"].as_str().or_else(|| concept["coding"][0]["display"].as_str()).map(str::to_owned)
+    })
 }

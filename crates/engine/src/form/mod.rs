@@ -12,6 +12,7 @@ pub mod input;
 pub mod load;
 pub mod pattern;
 pub mod questionnaire;
+pub mod read_back;
 pub mod response;
 pub mod state;
 pub mod validation;

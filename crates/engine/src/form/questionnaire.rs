@@ -275,6 +275,10 @@ pub struct Item {
     pub observation_extract: Option<bool>,
     /// The item carries an `enableWhenExpression` that this engine does not evaluate.
     pub has_unsupported_enable_expression: bool,
+    /// A group with `sdc-questionnaire-itemExtractionContext` of `Patient`: its answers
+    /// (by their `definition`) describe a person the form registers, whose record is
+    /// created with the submission.
+    pub creates_patient: bool,
 }
 
 impl Item {
@@ -288,6 +292,28 @@ impl Item {
     pub fn is_question(&self) -> bool {
         self.kind.is_question()
     }
+
+    /// Whether the item asks for a date of birth (it extracts to `birthDate`, or says so),
+    /// which cannot be in the future.
+    pub fn is_birth_date(&self) -> bool {
+        let said = |text: &str| {
+            let text = text.to_ascii_lowercase();
+            text.contains("date of birth") || text.contains("birth-date") || text.contains("birthdate")
+        };
+        matches!(self.kind, ItemType::Date | ItemType::DateTime)
+            && (self.definition.as_deref().is_some_and(|d| d.ends_with("birthDate"))
+                || said(&self.link_id)
+                || said(self.label()))
+    }
+
+    /// Whether the item takes a phone number (it extracts to `telecom`, or says so).
+    pub fn is_phone(&self) -> bool {
+        let label = self.label().to_ascii_lowercase();
+        self.kind == ItemType::String
+            && (self.definition.as_deref().is_some_and(|d| d.contains("telecom"))
+                || label.contains("phone")
+                || label.contains("mobile"))
+    }
 }
 
 /// A loaded template.
@@ -300,6 +326,8 @@ pub struct Questionnaire {
     pub title: Option<String>,
     pub status: Option<String>,
     pub description: Option<String>,
+    /// What it is about, for grouping lists of forms (`useContext` with code `focus`).
+    pub topic: Option<String>,
     pub publisher: Option<String>,
     pub code: Vec<Coding>,
     /// `sdc-questionnaire-observationExtract` on the whole questionnaire.

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::form::answer::AnswerValue;
-use crate::form::datatypes::Coding;
+use crate::form::datatypes::{Coding, FhirDate};
 use crate::form::input::{parse_input, NotAValue};
 use crate::form::questionnaire::{EnableBehavior, EnableWhen, ItemId, ItemType, Operator, Questionnaire};
 use crate::form::validation::{check_group, check_question, Issue, QuestionFacts};
@@ -183,6 +183,9 @@ pub struct FormState {
     contributes: Vec<bool>,
     counted_required: Vec<Option<bool>>,
     completeness: Completeness,
+    /// Today, as the device says: the engine reads no clock, so it is told (a date of
+    /// birth cannot be after it).
+    today: Option<FhirDate>,
 }
 
 impl FormState {
@@ -195,6 +198,14 @@ impl FormState {
         }
         form.reevaluate_all();
         form
+    }
+
+    /// Tells the form what day it is, and checks its answers again against it.
+    pub fn set_today(&mut self, today: FhirDate) {
+        if self.today != Some(today) {
+            self.today = Some(today);
+            self.reevaluate_all();
+        }
     }
 
     /// Puts the template's initial values into a subtree of new instances.
@@ -224,6 +235,7 @@ impl FormState {
             contributes: Vec::new(),
             counted_required: Vec::new(),
             completeness: Completeness::default(),
+            today: None,
         };
         for &root in &questionnaire.roots {
             for _ in 0..form.initial_instances(root) {
@@ -715,6 +727,7 @@ impl FormState {
                 answers: &n.answers,
                 invalid_input: n.invalid_input,
                 typed: n.typed.as_deref(),
+                today: self.today.as_ref(),
             })
         } else if item.kind == ItemType::Group {
             check_group(item, self.answered_below[node.index()] > 0)

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::form::answer::{format_number, AnswerValue};
+use crate::form::datatypes::compare_dates;
 use crate::form::input::decimal_places;
 use crate::form::questionnaire::{Item, ItemType};
 
@@ -19,6 +20,12 @@ pub enum IssueKind {
     NotAValue {
         expected: ItemType,
     },
+    /// A date typed day, month and year with some of them missing ("a month").
+    IncompleteDate {
+        missing: String,
+    },
+    /// A date of birth after today.
+    FutureBirthDate,
     /// A value outside minValue/maxValue.
     OutOfRange {
         expected: ItemType,
@@ -69,6 +76,8 @@ impl fmt::Display for Issue {
             IssueKind::Required => f.write_str("Answer this question"),
             IssueKind::RequiredGroup => f.write_str("Answer at least one question in this section"),
             IssueKind::NotAValue { expected } => f.write_str(what_to_enter(*expected)),
+            IssueKind::IncompleteDate { missing } => write!(f, "Enter {missing}"),
+            IssueKind::FutureBirthDate => f.write_str("Enter a date of birth that is today or in the past"),
             IssueKind::OutOfRange { expected, min, max } => {
                 f.write_str(&range_message(*expected, min.as_ref().as_ref(), max.as_ref().as_ref()))
             }
@@ -101,7 +110,7 @@ fn what_to_enter(kind: ItemType) -> &'static str {
     match kind {
         ItemType::Integer => "Enter a whole number, like 12",
         ItemType::Decimal | ItemType::Quantity => "Enter a number, like 12 or 3.5",
-        ItemType::Date => "Enter a real date, like 2024-03-27",
+        ItemType::Date => "Enter a real date, like 27 3 2024",
         ItemType::DateTime => "Enter a real date and time, like 2024-03-27 14:30",
         ItemType::Time => "Enter a time, like 14:30",
         ItemType::Url => "Enter a web address, like https://example.org",
@@ -160,6 +169,8 @@ pub(crate) struct QuestionFacts<'a> {
     pub invalid_input: bool,
     /// What was last typed, for decimal places.
     pub typed: Option<&'a str>,
+    /// Today, when the form knows it (a date of birth cannot be after it).
+    pub today: Option<&'a crate::form::datatypes::FhirDate>,
 }
 
 /// The issues of an enabled question instance, in the order a person should fix them.
@@ -169,7 +180,11 @@ pub(crate) fn check_question(facts: &QuestionFacts<'_>) -> Vec<Issue> {
     let mut issues = Vec::new();
     let mut push = |kind| issues.push(Issue { kind });
     if facts.invalid_input {
-        push(IssueKind::NotAValue { expected: item.kind });
+        let missing = (item.kind == ItemType::Date).then(|| facts.typed.and_then(crate::form::input::missing_date_parts));
+        match missing.flatten() {
+            Some(missing) => push(IssueKind::IncompleteDate { missing }),
+            None => push(IssueKind::NotAValue { expected: item.kind }),
+        }
         return issues;
     }
     if facts.answers.is_empty() {
@@ -219,6 +234,11 @@ pub(crate) fn check_question(facts: &QuestionFacts<'_>) -> Vec<Issue> {
             };
             if places > max {
                 push(IssueKind::TooManyDecimalPlaces { max });
+            }
+        }
+        if let (Some(today), AnswerValue::Date(date), true) = (facts.today, answer, item.is_birth_date()) {
+            if compare_dates(date, today) == Some(Ordering::Greater) {
+                push(IssueKind::FutureBirthDate);
             }
         }
         if item.kind == ItemType::Choice

@@ -2,6 +2,7 @@
 //! entries, and for the ones that needed a person's confirmation, who confirmed, when,
 //! and why (and for a change of demographics, whether it is temporary or permanent).
 
+use crate::form::datatypes::FhirDate;
 use crate::impact::ruleset::ImpactSeverity;
 use crate::impact::{Decision, DemographicChange, RecordedDecision};
 
@@ -12,6 +13,76 @@ pub struct Confirmation {
     pub reason: String,
     /// For a change of name, address or phone: temporary (until a date) or permanent.
     pub demographic_change: Option<DemographicChange>,
+}
+
+/// What a member of staff has entered in the guard's dialog so far.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfirmationDraft {
+    /// "I have checked this with the person and it is right to record".
+    pub ticked: bool,
+    pub reason: String,
+    /// For a change of demographics: permanent (`Some(true)`) or temporary.
+    pub permanent: Option<bool>,
+    /// The end of a temporary change (ISO date), if known.
+    pub until: String,
+}
+
+impl ConfirmationDraft {
+    /// What still stops it being confirmed, in words staff can act on; empty when it
+    /// can be. `demographic`: it confirms a change of name, address or phone;
+    /// `read_back`: the form's answer to "have you read the details back?"; `today`,
+    /// as the device says.
+    pub fn missing(&self, demographic: bool, read_back: Option<bool>, today: &FhirDate) -> Vec<&'static str> {
+        let mut missing = Vec::new();
+        if demographic {
+            let until = self.until.trim();
+            match self.permanent {
+                None => missing.push("say whether the change is temporary or permanent"),
+                Some(true) if !until.is_empty() => {
+                    missing.push("a permanent change has no end date: remove it, or choose temporary")
+                }
+                Some(false) if !until.is_empty() => match FhirDate::parse(until) {
+                    None => missing.push("enter the end date as a real date"),
+                    Some(end) if end < *today => missing.push("the end date is in the past: enter one from today"),
+                    _ => {}
+                },
+                _ => {}
+            }
+            if read_back == Some(false) {
+                missing.push("read the new details back to the person (the form says you have not)");
+            }
+        }
+        if self.reason.trim().is_empty() {
+            missing.push("say why it is right to record");
+        }
+        if !self.ticked {
+            missing.push("tick to say you have checked it with the person");
+        }
+        missing
+    }
+
+    /// The confirmation, once nothing is missing.
+    pub fn confirm(&self, demographic: bool, read_back: Option<bool>, today: &FhirDate) -> Option<Confirmation> {
+        if !self.missing(demographic, read_back, today).is_empty() {
+            return None;
+        }
+        let demographic_change = demographic.then(|| match self.permanent {
+            Some(true) => DemographicChange::Permanent,
+            _ => DemographicChange::Temporary { until: Some(self.until.trim().to_owned()).filter(|u| !u.is_empty()) },
+        });
+        Some(Confirmation { reason: self.reason.trim().to_owned(), demographic_change })
+    }
+
+    /// Starts from what the form itself says of the change (temporary until a date, or
+    /// permanent), so that nothing is asked twice.
+    pub fn from_form(suggested: Option<&DemographicChange>) -> ConfirmationDraft {
+        let (permanent, until) = match suggested {
+            Some(DemographicChange::Permanent) => (Some(true), String::new()),
+            Some(DemographicChange::Temporary { until }) => (Some(false), until.clone().unwrap_or_default()),
+            None => (None, String::new()),
+        };
+        ConfirmationDraft { permanent, until, ..ConfirmationDraft::default() }
+    }
 }
 
 /// Every decision as it travels with the submission. Confirm-level ones are recorded as
@@ -97,5 +168,32 @@ mod tests {
         let unconfirmed =
             record_decisions(vec![decision(ImpactSeverity::Confirm, false)], None, "Sam Patel", "t", "community");
         assert_eq!(unconfirmed[0].confirmed_by, None, "no confirmation given, none recorded");
+    }
+
+    #[test]
+    fn a_change_of_address_cannot_be_confirmed_while_it_contradicts_itself() {
+        let today = FhirDate::parse("2026-12-01").unwrap();
+        let ready =
+            ConfirmationDraft { ticked: true, reason: "Moved".into(), permanent: Some(false), until: "2027-01-31".into() };
+        assert_eq!(ready.missing(true, Some(true), &today), Vec::<&str>::new());
+        let confirmed = ready.confirm(true, Some(true), &today).unwrap();
+        assert_eq!(confirmed.demographic_change, Some(DemographicChange::Temporary { until: Some("2027-01-31".into()) }));
+        let permanent_with_end = ConfirmationDraft { permanent: Some(true), ..ready.clone() };
+        assert_eq!(
+            permanent_with_end.missing(true, Some(true), &today),
+            vec!["a permanent change has no end date: remove it, or choose temporary"]
+        );
+        let past = ConfirmationDraft { until: "2026-11-30".into(), ..ready.clone() };
+        assert_eq!(past.missing(true, Some(true), &today), vec!["the end date is in the past: enter one from today"]);
+        assert_eq!(ready.missing(true, Some(false), &today).len(), 1, "not read back to the person");
+        assert!(ready.confirm(true, Some(false), &today).is_none());
+        let nothing = ConfirmationDraft::default();
+        assert_eq!(
+            nothing.missing(false, None, &today),
+            vec!["say why it is right to record", "tick to say you have checked it with the person"]
+        );
+        let from_form =
+            ConfirmationDraft::from_form(Some(&DemographicChange::Temporary { until: Some("2027-01-31".into()) }));
+        assert_eq!((from_form.permanent, from_form.until.as_str()), (Some(false), "2027-01-31"), "not asked again");
     }
 }

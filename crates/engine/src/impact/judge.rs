@@ -135,7 +135,7 @@ impl Ruleset {
             judge_item(questionnaire.item(w.item), Some(&w.coding), None, source, &self.categories_of(&w.coding));
         }
         let mut demographic_items = 0;
-        for item in questionnaire.items().iter().filter(|i| i.is_question()) {
+        for item in questionnaire.items().iter().filter(|i| i.is_question() && !questionnaire.in_registration(i.id)) {
             let Some(definition) = &item.definition else { continue };
             let categories = self.categories_of_definition(definition);
             if !categories.is_empty() {
@@ -262,7 +262,8 @@ impl FormState {
                     out.push(entry(Some(c.clone()), None));
                 }
             }
-            if let Some(definition) = &item.definition {
+            // A registration's answers describe a new record: no one's details change.
+            if let Some(definition) = item.definition.as_ref().filter(|_| !q.in_registration(item.id)) {
                 out.push(entry(None, Some(definition.clone())));
             }
         });

@@ -142,9 +142,10 @@ impl Reply {
         match status {
             200..=299 => Reply::Taken { locations },
             401 | 403 => Reply::NotAllowed,
-            408 | 429 => Reply::NoAnswer(format!("the record system answered {status}: {reason}")),
+            408 => Reply::NoAnswer("the record system took too long (it answered 408)".into()),
+            429 => Reply::NoAnswer("the record system is busy (it answered 429)".into()),
             400..=499 => Reply::Refused { status, reason },
-            _ => Reply::NoAnswer(format!("the record system answered {status}: {reason}")),
+            _ => Reply::NoAnswer(format!("the record system had a problem (it answered {status})")),
         }
     }
 }

@@ -74,6 +74,9 @@ impl DemographicChanges {
     }
 }
 
+/// Formwell's own codes for what a template asks (not written to the record).
+pub const FORMWELL_CODES: &str = "https://formwell.example/fhir/CodeSystem/formwell";
+
 impl FormState {
     /// The demographic changes the form holds, with the guard's decision on whether they
     /// are temporary. `None` when it changes nothing.
@@ -98,7 +101,7 @@ impl FormState {
         };
         self.walk(&mut |node| {
             let item = q.item(node.item);
-            if !evaluation.is_enabled(node.id) || node.answers.is_empty() {
+            if !evaluation.is_enabled(node.id) || node.answers.is_empty() || q.in_registration(item.id) {
                 return;
             }
             if let Some(element) = item.definition.as_deref().and_then(|d| d.rsplit_once('#')).map(|(_, e)| e) {
@@ -119,8 +122,38 @@ impl FormState {
     /// answered end of the address's period means the new address is temporary, until
     /// that date. `None` when the form does not say.
     pub fn suggested_demographic_change(&self) -> Option<DemographicChange> {
-        let until = self.node_by_definition("Patient.address.period.end")?.answers.first()?;
-        Some(DemographicChange::Temporary { until: Some(crate::form::input::input_text(until)) })
+        let until = self
+            .node_by_definition("Patient.address.period.end")
+            .and_then(|n| n.answers.first())
+            .map(crate::form::input::input_text);
+        // The address's use, as FHIR codes it: `temp` or `home`.
+        let used = self.node_by_definition("Patient.address.use").and_then(|n| n.answers.first()).and_then(|a| match a {
+            AnswerValue::Coding(c) => c.code.clone(),
+            AnswerValue::String(s) => Some(s.to_ascii_lowercase()),
+            _ => None,
+        });
+        match used.as_deref() {
+            Some("home") | Some("permanent") => Some(DemographicChange::Permanent),
+            Some("temp") | Some("temporary") => Some(DemographicChange::Temporary { until }),
+            _ => until.map(|until| DemographicChange::Temporary { until: Some(until) }),
+        }
+    }
+
+    /// The answer to "have you read the new details back to the person?" (the item
+    /// coded `read-back`), if the form asks it.
+    pub fn read_back_to_person(&self) -> Option<bool> {
+        let q = self.questionnaire().clone();
+        let evaluation = self.evaluate();
+        self.nodes()
+            .find(|n| {
+                evaluation.is_enabled(n.id)
+                    && q.item(n.item).code.iter().any(|c| c.system.as_deref() == Some(FORMWELL_CODES) && c.code.as_deref() == Some("read-back"))
+            })
+            .and_then(|n| n.answers.first())
+            .and_then(|a| match a {
+                AnswerValue::Boolean(b) => Some(*b),
+                _ => None,
+            })
     }
 }
 

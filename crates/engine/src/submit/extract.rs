@@ -123,6 +123,21 @@ impl FormState {
         let mut entries: Vec<Entry> = Vec::new();
         let consent = self.consent_answer();
         let restricted = consent == Some(false);
+        // A form that registers someone, sent for no existing record: their Patient is
+        // created in the same transaction (entry 1), and everything refers to it.
+        let new_patient = submission.subject.is_none().then(|| self.new_patient()).flatten();
+        let registered;
+        let submission = match &new_patient {
+            Some(_) => {
+                let display = self.new_person().map(|p| p.name).filter(|n| !n.is_empty());
+                registered = Submission {
+                    subject: Some(Reference { reference: Some(submission.full_url(1)), display, ..Default::default() }),
+                    ..submission.clone()
+                };
+                &registered
+            }
+            None => submission,
+        };
 
         let header = ResponseHeader {
             id: None,
@@ -137,6 +152,11 @@ impl FormState {
         let mut response = self.to_response(&header);
         label(&mut response, restricted);
         entries.push(Entry { resource: response, role: "response".into(), identifier: true });
+        if let Some(mut patient) = new_patient {
+            patient["identifier"] = json!([identifier(&submission.entry_key("patient"))]);
+            label(&mut patient, restricted);
+            entries.push(Entry { resource: patient, role: "patient".into(), identifier: true });
+        }
 
         // Observations, in the order the form shows its items.
         let mut observations = Vec::new();
@@ -178,7 +198,10 @@ impl FormState {
                     entry.resource[field] = if kind == "Observation" { json!([reference]) } else { reference };
                 }
                 let key = submission.entry_key(&entry.role);
-                let request = if entry.identifier && idempotency == Idempotency::ConditionalCreate {
+                // A new person is always a conditional create: a PUT of a Patient is a
+                // change of someone's demographics, which needs a confirmation.
+                let conditional = idempotency == Idempotency::ConditionalCreate || kind == "Patient";
+                let request = if entry.identifier && conditional {
                     json!({ "method": "POST", "url": kind, "ifNoneExist": format!("identifier={SUBMISSION_SYSTEM}|{key}") })
                 } else {
                     let id = submission.client_id(n);

@@ -1,4 +1,5 @@
-//! **Submitting**: a filled form as one FHIR transaction Bundle (`extract`), a change of
+//! **Submitting**: whose record it goes into (`person`), a filled form as one FHIR
+//! transaction Bundle (`extract`), a change of
 //! the person's demographics as a version-tested patch (`demographics`), what the record
 //! backend says back (`backend`), and getting it there exactly once: the delivery
 //! protocol (`delivery`), a pure state machine the browser shell (or any client) drives,
@@ -8,4 +9,5 @@ pub mod backend;
 pub mod delivery;
 pub mod demographics;
 pub mod extract;
+pub mod person;
 pub mod stored;

@@ -14,6 +14,7 @@ use crate::form::FormState;
 use crate::submit::delivery::KeptPhase;
 use crate::submit::demographics::DemographicChanges;
 use crate::submit::extract::{Idempotency, Submission};
+use crate::submit::person::Person;
 
 /// The format this app writes.
 pub const FORMAT: u64 = 1;
@@ -40,6 +41,8 @@ pub struct OutboxRecord {
     /// The day the change starts (YYYY-MM-DD).
     pub today: String,
     pub phase: KeptPhase,
+    /// Whose record it goes into, as staff read it (not in format 0).
+    pub person: Option<Person>,
 }
 
 fn read_object(text: &str, what: &str) -> Result<Map<String, Value>, String> {
@@ -78,6 +81,7 @@ impl OutboxRecord {
             patient: submission.subject.as_ref().and_then(|s| s.reference.clone()),
             today: submission.authored.get(..10).unwrap_or_default().to_owned(),
             phase: KeptPhase::Pending { attempts: 0, error: None },
+            person: None,
         }
     }
 
@@ -93,6 +97,7 @@ impl OutboxRecord {
             "format": FORMAT, "id": self.id, "title": self.title, "base": self.base, "bundle": self.bundle,
             "responseToken": self.response_token, "demographics": self.demographics,
             "patient": self.patient, "today": self.today, "state": state,
+            "person": self.person.as_ref().map(Person::to_json),
         })
         .to_string()
     }
@@ -130,6 +135,7 @@ impl OutboxRecord {
             patient: text(&object, "patient"),
             today: text(&object, "today").unwrap_or_default(),
             phase,
+            person: object.get("person").and_then(Person::from_json),
         })
     }
 }
@@ -148,12 +154,14 @@ pub struct DraftRecord {
     /// The answers, as an in-progress QuestionnaireResponse (which also names the
     /// template's canonical URL and version).
     pub response: Value,
+    /// Whose record it is for (not in format 0).
+    pub person: Option<Person>,
 }
 
 impl DraftRecord {
     pub fn to_json(&self) -> String {
         json!({"format": FORMAT, "id": self.id, "template": self.template, "title": self.title, "saved": self.saved,
-            "rules": self.rules, "response": self.response})
+            "rules": self.rules, "response": self.response, "person": self.person.as_ref().map(Person::to_json)})
         .to_string()
     }
 
@@ -172,6 +180,7 @@ impl DraftRecord {
             saved: text(&object, "saved").unwrap_or_default(),
             rules: text(&object, "rules"),
             response,
+            person: object.get("person").and_then(Person::from_json),
         })
     }
 }

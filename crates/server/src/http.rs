@@ -179,10 +179,17 @@ pub fn router(server: Arc<Server>) -> Router {
     let mut app = Router::new()
         .nest("/fhir", fhir)
         .route("/formwell.config.json", get(app_config))
+        .route("/embed", get(embed_page))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(server.clone());
     if let Some(dist) = &server.dist {
-        app = app.fallback_service(tower_http::services::ServeDir::new(dist));
+        // A partner's portal loads the embedding script, the wasm, the ruleset and the
+        // templates from here (a module import and fetches, so they need CORS): the same
+        // answer as the record's, for the origins tokens name.
+        let files = Router::new()
+            .fallback_service(tower_http::services::ServeDir::new(dist))
+            .layer(middleware::from_fn_with_state(server.clone(), cors));
+        app = app.fallback_service(files);
     }
     app.layer(middleware::map_response(security_headers))
 }
@@ -191,7 +198,10 @@ pub fn router(server: Arc<Server>) -> Router {
 /// Referer at all (an address may carry a token until the app has kept it).
 async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    // A page that set its own (the iframe mode's, which portals may frame) keeps it.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    }
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     response
@@ -235,7 +245,7 @@ async fn authorise(State(server): State<Arc<Server>>, mut request: Request, next
         .and_then(|h| h.to_str().ok())
         .and_then(|h| h.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let origin = request.headers().get(header::ORIGIN).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let origin = effective_origin(request.headers());
     let caller = match token {
         Some(token) => blocking({
             let server = server.clone();
@@ -260,6 +270,64 @@ async fn authorise(State(server): State<Arc<Server>>, mut request: Request, next
     request.extensions_mut().insert(caller);
     next.run(request).await
 }
+
+/// The web origin a request is made for. A browser's `Origin`, except from this server's
+/// own pages: the iframe mode (`/embed`) runs here on behalf of the portal that framed it,
+/// and says which (`Formwell-Embedder`, the origin the browser gave its messages), so a
+/// partner token is judged against the portal's origin, as it would be from the portal
+/// itself. Another origin cannot claim to be an embedder: the header counts only when the
+/// request comes from this server's own origin (or a browser sent no Origin, as for a
+/// same-origin GET).
+fn effective_origin(headers: &axum::http::HeaderMap) -> Option<String> {
+    let text = |name: &str| headers.get(name).and_then(|h| h.to_str().ok()).map(str::to_owned);
+    let origin = text(header::ORIGIN.as_str());
+    let own = match (&origin, text(header::HOST.as_str())) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").is_some_and(|(_, rest)| rest == host),
+        (Some(_), None) => false,
+    };
+    match text(EMBEDDER) {
+        Some(embedder) if own => Some(embedder),
+        _ => origin,
+    }
+}
+
+/// The iframe mode's page (`/embed?template=…`, `dist/embed.html`), for portals that
+/// cannot run the embedding script: the same policy as every page, except that it may be
+/// framed, by the origins tokens name and no other.
+async fn embed_page(State(server): State<Arc<Server>>) -> Response {
+    let Some(page) = server.dist.as_ref().and_then(|d| std::fs::read_to_string(d.join("embed.html")).ok()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let origins = blocking({
+        let server = server.clone();
+        move || Ok(server.store.tokens()?.into_iter().filter(|t| !t.revoked).flat_map(|t| t.origins).collect::<Vec<_>>())
+    })
+    .await
+    .unwrap_or_default();
+    let mut ancestors: Vec<String> = origins.into_iter().filter(|o| is_plain_origin(o)).collect();
+    ancestors.sort();
+    ancestors.dedup();
+    let ancestors = if ancestors.is_empty() { "'none'".to_owned() } else { ancestors.join(" ") };
+    let policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"));
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// `https://host[:port]` and nothing else, so that an origin cannot add a directive to
+/// the policy it is written into.
+fn is_plain_origin(origin: &str) -> bool {
+    let Some((scheme, rest)) = origin.split_once("://") else { return false };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+}
+
+/// The header the iframe mode names its portal's origin with.
+pub const EMBEDDER: &str = "formwell-embedder";
 
 /// Every FHIR request goes in the audit log: who (the token's name), when, what (with the
 /// query: whom a search looked for), from where, and the status answered. The record is

@@ -330,3 +330,36 @@ async fn a_form_s_answers_without_a_person_are_refused_and_people_are_found_by_n
     let (_, _, found) = call(&server, "GET", "/fhir/Patient?name=%25", &t.staff, None).await;
     assert_eq!(names(&found), Vec::<String>::new(), "a % is a letter here, not a wildcard");
 }
+
+/// A request with the headers a browser would send from `origin` (with this server's own
+/// host), naming an embedder as the iframe mode does.
+async fn call_framed(server: &Arc<Server>, token: &str, origin: Option<&str>, embedder: &str) -> StatusCode {
+    let mut request = Request::builder()
+        .method("POST")
+        .uri("/fhir/QuestionnaireResponse")
+        .header("host", "formwell.example")
+        .header("content-type", "application/fhir+json")
+        .header("authorization", format!("Bearer {token}"))
+        .header("formwell-embedder", embedder);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    let request = request.body(Body::from(response_for("Patient/p1").to_string())).unwrap();
+    router(server.clone()).oneshot(request).await.unwrap().status()
+}
+
+#[tokio::test]
+async fn only_the_server_s_own_iframe_may_name_the_portal_it_serves() {
+    let (server, t) = server_with(Store::in_memory().unwrap(), None);
+    // The iframe mode, on this server's origin, framed by the portal the token names.
+    assert_eq!(call_framed(&server, &t.portal, Some("https://formwell.example"), "https://portal.example").await, StatusCode::CREATED);
+    // Framed by another page: the iframe names that page's origin, which the token does not.
+    assert_eq!(call_framed(&server, &t.portal, Some("https://formwell.example"), "https://evil.example").await, StatusCode::FORBIDDEN);
+    // Another origin cannot claim to be the portal by sending the header itself.
+    assert_eq!(call_framed(&server, &t.portal, Some("https://evil.example"), "https://portal.example").await, StatusCode::FORBIDDEN);
+    // Nor can a look-alike of this server's host.
+    assert_eq!(
+        call_framed(&server, &t.portal, Some("https://formwell.example.evil.example"), "https://portal.example").await,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -75,6 +75,9 @@ pub struct AppConfig {
     /// Whose record the forms go into, once chosen (or given by the launch context).
     /// Forgotten when the tablet locks.
     pub person: Option<Person>,
+    /// In a partner's page (`embed`): no sign-in, no tablet storage; the portal's token
+    /// and person, and how the portal hears what happens.
+    pub embedding: Option<crate::embed::Embedding>,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -124,6 +127,7 @@ impl Default for AppConfig {
             served_base: None,
             public_token_ignored: false,
             person: None,
+            embedding: None,
         }
     }
 }
@@ -199,7 +203,7 @@ impl AppConfig {
     /// Whether forms need someone signed in: they do when they are sent to a record
     /// system (and so kept on the tablet); a preview keeps and sends nothing.
     pub fn needs_sign_in(&self) -> bool {
-        self.backend.is_some()
+        self.backend.is_some() && self.embedding.is_none()
     }
 
     /// The configuration from the query string alone.

@@ -162,6 +162,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
     let q = props.template.questionnaire.clone();
     let config = use_context::<AppConfig>();
     let outbox = use_context::<Outbox>();
+    // In a partner's page: ids are looked up in its Shadow DOM, the page's address is the
+    // portal's (never changed), and the portal hears of changes.
+    let embedding = config.as_ref().and_then(|c| c.embedding.clone());
+    let root = embedding.as_ref().map(|e| e.root.clone());
     let state = {
         let resume = props.resume.clone();
         use_mut_ref(|| {
@@ -185,12 +189,15 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
     let autosave = use_memo(page.draft_id.clone(), |_| Rc::new(Autosave::default()));
     {
-        let focus = page.focus.clone();
-        use_effect_with(focus, |focus| {
+        let (focus, root) = (page.focus.clone(), root.clone());
+        use_effect_with(focus, move |focus| {
             if let Some(id) = focus {
-                crate::web::focus(id);
+                crate::web::focus_in(root.as_ref(), id);
             }
         });
+    }
+    if let Some(embedding) = &embedding {
+        embedding.control.form.replace(Some(state.clone()));
     }
 
     let session = config.as_ref().and_then(|c| c.session.clone()).filter(|_| keeping && page.draft_id.is_ok());
@@ -226,7 +233,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
 
     let dispatch = {
-        let (state, page) = (state.clone(), page.dispatcher());
+        let (state, page, emit) = (state.clone(), page.dispatcher(), embedding.as_ref().map(|e| e.emit.clone()));
         Callback::from(move |action: Action| {
             // Refused actions leave the form as it was; the widgets only offer actions
             // the engine accepts, so a refusal here is a defect worth seeing in the console.
@@ -235,6 +242,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
             }
             page.dispatch(PageEvent::Changed);
             keep();
+            if let Some(emit) = &emit {
+                let answered = state.borrow().evaluate().completeness();
+                emit.emit(("change", format!("{{\"answered\":{},\"required\":{}}}", answered.answered, answered.required)));
+            }
         })
     };
     let context =
@@ -245,7 +256,16 @@ pub fn form_page(props: &FormPageProps) -> Html {
         let (state, config, outbox, autosave, page) =
             (state.clone(), config.clone(), outbox.clone(), (*autosave).clone(), page.clone());
         let template = props.template.source.clone();
+        let embedded = embedding.is_some();
         Callback::from(move |(decisions, confirmation): (Vec<Decision>, Option<Confirmation>)| {
+            // Embedded, a record system that refused the portal's sign-in gets nothing.
+            if let Some(why) = config.as_ref().filter(|c| c.embedding.is_some()).and_then(|c| match &c.backend_state {
+                crate::config::BackendState::NotAllowed(why) | crate::config::BackendState::Unsuitable(why) => Some(why.clone()),
+                _ => None,
+            }) {
+                page.dispatch(PageEvent::NotSent(format!("Nothing was sent: {why}")));
+                return;
+            }
             let form = state.borrow();
             let at = crate::web::now();
             let header =
@@ -287,7 +307,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 match outbox.queue(record, Some(draft_id).filter(|d| !d.is_empty())).await {
                     Ok(()) => {
                         // The draft is gone: a reload opens the form anew, not it.
-                        if crate::web::hash().starts_with("#/draft/") {
+                        if !embedded && crate::web::hash().starts_with("#/draft/") {
                             crate::web::replace_hash(&crate::route::Route::Form(template).hash());
                         }
                         page.dispatch(PageEvent::Done(Submission { outgoing: Some(id), ..shown }));
@@ -315,9 +335,9 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
 
     // "Send", from the read-back: the code-impact guard, then the outbox.
-    let on_send = {
+    let send = {
         let (state, config, page, finish) = (state.clone(), config.clone(), page.dispatcher(), finish.clone());
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             let entries = state.borrow().coded_entries();
             let rules = config.as_ref().map(|c| (c.rules.clone(), c.setting.clone()));
             let guard = match rules {
@@ -338,6 +358,19 @@ pub fn form_page(props: &FormPageProps) -> Html {
             page.dispatch(PageEvent::Guard(Some(guard)));
         })
     };
+    let on_send = send.reform(|_: MouseEvent| ());
+    // The portal's `submit()`: "Check answers", then, when nothing is missing, "Send".
+    if let Some(embedding) = &embedding {
+        let (state, page, send) = (state.clone(), page.dispatcher(), send.clone());
+        embedding.control.submit.replace(Some(Callback::from(move |()| {
+            if state.borrow().evaluate().completeness().is_complete() {
+                page.dispatch(PageEvent::Check);
+                send.emit(());
+            } else {
+                page.dispatch(PageEvent::Problems);
+            }
+        })));
+    }
 
     let form = state.borrow();
     let person = config.as_ref().and_then(|c| c.person.clone()).map(|p| match p.reference {
@@ -345,23 +378,28 @@ pub fn form_page(props: &FormPageProps) -> Html {
         Some(_) => p,
     });
     let to_a_record = config.as_ref().is_some_and(|c| c.backend.is_some());
-    let banner = person_banner(person.as_ref(), to_a_record, Some(&props.template.source));
+    // Embedded, the portal names the person: no choosing someone else here.
+    let change = if embedding.is_some() { None } else { Some(props.template.source.as_str()) };
+    let banner = person_banner(person.as_ref(), to_a_record, change);
 
     if let Stage::Done(submission) = &page.stage {
         let again = {
             let (state, page, q, autosave) = (state.clone(), page.dispatcher(), q.clone(), (*autosave).clone());
             let template = props.template.source.clone();
+            let embedded = embedding.is_some();
             Callback::from(move |_| {
                 // Another filling is another draft.
                 autosave.stop_now();
-                crate::web::replace_hash(&crate::route::Route::Form(template.clone()).hash());
+                if !embedded {
+                    crate::web::replace_hash(&crate::route::Route::Form(template.clone()).hash());
+                }
                 let mut fresh = FormState::new(q.clone());
                 fresh.set_today(crate::web::today());
                 *state.borrow_mut() = fresh;
                 page.dispatch(PageEvent::Again(new_draft_id()));
             })
         };
-        return sent_page(&q.display_title(), submission, again, person_banner(submission.person.as_ref(), to_a_record, None));
+        return sent_page(&q.display_title(), submission, again, person_banner(submission.person.as_ref(), to_a_record, None), embedding.is_some());
     }
 
     // A template this service may not use says so before any question.
@@ -444,10 +482,10 @@ pub fn form_page(props: &FormPageProps) -> Html {
                         { for issues.iter().map(|(node, message)| {
                             let target = field_id(*node);
                             let onclick = {
-                                let target = target.clone();
+                                let (target, root) = (target.clone(), root.clone());
                                 Callback::from(move |e: MouseEvent| {
                                     e.prevent_default();
-                                    crate::web::focus(&target);
+                                    crate::web::focus_in(root.as_ref(), &target);
                                 })
                             };
                             html! { <li><a href={format!("#{target}")} {onclick}>{ message }</a></li> }
@@ -565,7 +603,7 @@ fn prompt_list(prompts: &[String]) -> Html {
 
 /// What sending shows: where it is (sent to whose record, or kept to send, in plain
 /// words), what was recorded, what to do now; the records and the Bundle only for support.
-fn sent_page(title: &str, submission: &Submission, again: Callback<MouseEvent>, banner: Html) -> Html {
+fn sent_page(title: &str, submission: &Submission, again: Callback<MouseEvent>, banner: Html, embedded: bool) -> Html {
     let lines = submission.read_back.iter().map(|(label, answer, heading)| (NodeId(0), label.clone(), answer.clone(), *heading));
     html! {
         <div class="panel confirmation" id="submitted" tabindex="-1">
@@ -576,7 +614,10 @@ fn sent_page(title: &str, submission: &Submission, again: Callback<MouseEvent>, 
             { summary_list(lines, None) }
             <div class="actions">
                 <button class="button" onclick={again}>{ "Fill in another" }</button>
-                <a class="button secondary" href="#/">{ "Back to the list of forms" }</a>
+                // In a portal there is no list of forms: the page is the portal's.
+                if !embedded {
+                    <a class="button secondary" href="#/">{ "Back to the list of forms" }</a>
+                }
             </div>
             <details class="support"><summary>{ "Details for support" }</summary>
                 <SendDetails outgoing={submission.outgoing.clone()} />

@@ -11,6 +11,7 @@ pub mod config;
 pub mod diagnostics_view;
 pub mod draft_pages;
 pub mod drafts;
+pub mod embed;
 pub mod form_page;
 pub mod header;
 pub mod home;

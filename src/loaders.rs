@@ -24,19 +24,7 @@ pub fn use_start_up(dispatch: UseReducerDispatcher<AppConfig>) {
     use_effect_with((), move |_| {
         let rules = dispatch.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let loaded = match web::fetch_text(RULESET_FILE).await {
-                Ok(text) => {
-                    let started = web::now_ms();
-                    let loaded = formwell_engine::Ruleset::from_json(&text);
-                    web::publish_measure("formwellRulesetLoadMs", web::now_ms() - started);
-                    match loaded {
-                        Ok(ruleset) => RulesState::Ready(Rc::new(ruleset)),
-                        Err(e) => RulesState::Failed(e),
-                    }
-                }
-                Err(e) => RulesState::Failed(e),
-            };
-            rules.dispatch(ConfigEvent::RulesLoaded(loaded));
+            rules.dispatch(ConfigEvent::RulesLoaded(load_ruleset(RULESET_FILE).await));
         });
         wasm_bindgen_futures::spawn_local(async move {
             // The served configuration file is optional; the query string wins over it.
@@ -47,6 +35,22 @@ pub fn use_start_up(dispatch: UseReducerDispatcher<AppConfig>) {
             }
         });
     });
+}
+
+/// Fetches and reads the compiled ruleset (its load time published for the benchmark).
+pub async fn load_ruleset(url: &str) -> RulesState {
+    match web::fetch_text(url).await {
+        Ok(text) => {
+            let started = web::now_ms();
+            let loaded = formwell_engine::Ruleset::from_json(&text);
+            web::publish_measure("formwellRulesetLoadMs", web::now_ms() - started);
+            match loaded {
+                Ok(ruleset) => RulesState::Ready(Rc::new(ruleset)),
+                Err(e) => RulesState::Failed(e),
+            }
+        }
+        Err(e) => RulesState::Failed(e),
+    }
 }
 
 /// The shipped templates, loaded once.

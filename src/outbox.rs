@@ -395,20 +395,28 @@ impl Reducible for ViewState {
 /// outbox again when another tab changes it or the network comes back.
 #[hook]
 pub fn use_outbox(timeout_ms: u32) -> Outbox {
-    let view = use_reducer(|| ViewState(Rc::default()));
-    let outbox = {
-        let dispatcher = view.dispatcher();
-        use_memo((), move |_| Outbox::new(Callback::from(move |v| dispatcher.dispatch(v))))
-    };
-    outbox.set_timeout(timeout_ms);
+    let outbox = use_page_outbox(timeout_ms);
     {
-        let outbox = (*outbox).clone();
+        let outbox = outbox.clone();
         use_effect_with((), move |_| {
             let closure = wasm_bindgen::closure::Closure::<dyn Fn()>::new(move || outbox.reload());
             vault::watch_outbox(&closure);
             closure.forget();
         });
     }
+    outbox
+}
+
+/// An outbox of this page alone, made once, with the view of its latest change: no other
+/// tab shares it (an embedded form's).
+#[hook]
+pub fn use_page_outbox(timeout_ms: u32) -> Outbox {
+    let view = use_reducer(|| ViewState(Rc::default()));
+    let outbox = {
+        let dispatcher = view.dispatcher();
+        use_memo((), move |_| Outbox::new(Callback::from(move |v| dispatcher.dispatch(v))))
+    };
+    outbox.set_timeout(timeout_ms);
     outbox.with_view(view.0.clone())
 }
 

@@ -149,6 +149,13 @@ impl Session {
         Ok(Session { staff: staff.to_owned(), key: Rc::new(key) })
     }
 
+    /// A form embedded in a partner's page: no PIN and no key, since what it keeps goes to
+    /// the page's memory (the embedding script's stand-in for `vault.js`), never to the
+    /// portal's storage. `name` keeps each embedded form's records apart.
+    pub fn in_page(name: &str) -> Session {
+        Session { staff: name.to_owned(), key: Rc::new(JsValue::NULL) }
+    }
+
     /// Keeps (or replaces) one record.
     pub async fn put(&self, kind: &str, id: &str, text: &str) -> Result<(), StoreError> {
         put(&self.key, &self.staff, kind, id, text).await.map(drop).map_err(store_error)

@@ -46,7 +46,17 @@ pub async fn read_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 
 /// Moves focus to an element and scrolls it into view (the error summary's links).
 pub fn focus(id: &str) {
-    let Some(element) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) else {
+    focus_in(None, id)
+}
+
+/// Moves focus to an element by id within `root` (an embedded form's Shadow DOM, where
+/// the page's `getElementById` cannot see), or the page.
+pub fn focus_in(root: Option<&web_sys::Node>, id: &str) {
+    let found = match root.and_then(|r| r.dyn_ref::<web_sys::DocumentFragment>()) {
+        Some(fragment) => fragment.get_element_by_id(id),
+        None => web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)),
+    };
+    let Some(element) = found else {
         return;
     };
     element.scroll_into_view();
@@ -148,6 +158,19 @@ pub enum Exchange {
     NoAnswer(String),
 }
 
+thread_local! {
+    /// In the iframe mode, the portal that framed this page (an origin the browser gave its
+    /// messages, and the record system agreed the token names): said with every request,
+    /// since they come from this server's own origin on the portal's behalf. One page, one
+    /// portal.
+    static EMBEDDER: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Says, from now on, which portal this page works for (the iframe mode).
+pub fn set_embedder(origin: Option<String>) {
+    EMBEDDER.with(|e| *e.borrow_mut() = origin);
+}
+
 /// Sends a FHIR request (JSON body, bearer token), giving up after `timeout_ms`.
 pub async fn fhir_request(
     method: &str,
@@ -167,6 +190,9 @@ pub async fn fhir_request(
     }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(embedder) = EMBEDDER.with(|e| e.borrow().clone()) {
+        let _ = headers.set("Formwell-Embedder", &embedder);
     }
     let abort = web_sys::AbortController::new().ok();
     let init = web_sys::RequestInit::new();

@@ -6,7 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 export function writeManifest(dir) {
-  const skip = new Set(['asset-manifest.json', 'sw.js']);
+  // What partners' portals use (the iframe mode; the embedding build is written later, in
+  // embed/) is not part of the tablet's app.
+  const skip = new Set(['asset-manifest.json', 'sw.js', 'embed.html', 'embed-frame.js']);
   // Every file, in folders too (wasm-bindgen puts the app's JS modules under snippets/).
   const files = fs.readdirSync(dir, { recursive: true })
     .map((f) => f.split(path.sep).join('/'))

@@ -1,11 +1,13 @@
 // Screenshots of the app for docs/, at tablet size (768×1024) and phone size (360×740):
 // the staff journey around the person (choosing the person, checking the answers, sent,
 // waiting to send, the lock screen with a form waiting), plus the home page and a form's
-// error summary at tablet size. Each scene is acted as a member of staff would, on the
-// independent FHIR server (tests/fhir-server).
+// error summary at tablet size, and the example partner portal (examples/partner-portal)
+// at 1280 and 768 wide. Each staff scene is acted as a member of staff would, on the
+// independent FHIR server (tests/fhir-server); the portal runs on `formwell serve`.
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
 import { startServer, startBackend, launch, newPage, tick, option, signIn, recordReady, fillHealthyEating, repo } from '../tests/e2e/harness.mjs';
+import { startPortal } from '../examples/partner-portal/server.mjs';
 
 const server = await startServer();
 const fhir = await startBackend(server.url, 'medplum');
@@ -80,6 +82,26 @@ try {
   await page.waitForSelector('#error-summary');
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(repo, 'docs', 'speech-language-check-errors-768x1024.png') });
+  // The example portal, with both forms mounted, on a record with a partner token.
+  const portal = await startPortal();
+  const own = await startBackend(server.url, 'formwell');
+  try {
+    const token = own.addToken('riverside-portal', 'community', portal.url, 'partner');
+    const amina = await own.create({ resourceType: 'Patient', name: [{ family: 'Begum', given: ['Amina'] }] });
+    portal.configure({ formwell: new URL(own.direct).origin, token, patient: `Patient/${amina.id}`, patientName: 'Amina Begum' });
+    for (const width of [1280, 768]) {
+      const context = await browser.newContext({ viewport: { width, height: 1000 } });
+      const tab = await context.newPage();
+      await tab.goto(`${portal.url}/`);
+      await tab.locator('formwell-form form.questionnaire').waitFor();
+      await tab.locator('#course-form form.questionnaire').waitFor();
+      await tab.screenshot({ path: path.join(repo, 'docs', `partner-portal-${width}.png`) });
+      await context.close();
+    }
+  } finally {
+    await own.close();
+    await portal.close();
+  }
   console.log('screenshots written to docs/');
 } finally {
   await browser.close();

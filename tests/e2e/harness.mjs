@@ -208,8 +208,8 @@ export async function startBackend(appOrigin, kind = process.env.FORMWELL_BACKEN
     }
     // The app's tokens are staff tokens bound to the app's origin (it is served from
     // another port than the record, so the browser needs CORS for it).
-    addToken = (name, setting = 'community', origin = appOrigin) => execFileSync(formwell, ['token', 'add', '--data', data,
-      '--name', name, '--setting', setting, ...(origin ? ['--origin', origin] : [])], { encoding: 'utf8' }).trim();
+    addToken = (name, setting = 'community', origin = appOrigin, kind = 'staff') => execFileSync(formwell, ['token', 'add', '--data', data,
+      '--name', name, '--setting', setting, '--kind', kind, ...(origin ? ['--origin', origin] : [])], { encoding: 'utf8' }).trim();
     revokeToken = (name) => execFileSync(formwell, ['token', 'revoke', '--data', data, name], { encoding: 'utf8' });
     tokens = {};
     for (const setting of ['community', 'midwifery']) tokens[setting] = addToken(`app-${setting}`, setting);
@@ -406,12 +406,14 @@ const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-co
 /** What axe-core finds against WCAG 2.2 A and AA on the page as it is now, one line per
  * rule broken with where. (Evaluated, not added as a script tag: pages under a strict
  * Content-Security-Policy would refuse an inline script.) */
-export async function accessibilityViolations(page) {
+export async function accessibilityViolations(page, within) {
   await page.evaluate(axeSource);
-  return page.evaluate(async () => {
-    const result = await window.axe.run(document, {
+  // `within`: a selector for the part of the page to check (an embedded form, with its
+  // Shadow DOM), not the page around it.
+  return page.evaluate(async (within) => {
+    const result = await window.axe.run(within ? { include: [[within]] } : document, {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
     });
     return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  }, within);
 }

@@ -56,6 +56,9 @@ pub struct EmbedOptions {
     /// The iframe mode's portal (`https://portal.example`), said to the record system with
     /// each request; it counts there only from this server's own pages.
     pub embedder: Option<String>,
+    /// Answers to start from (a QuestionnaireResponse, as `response()` gives it): those whose
+    /// questions the template still has are kept (the studio's reloads).
+    pub response: Option<Value>,
 }
 
 impl EmbedOptions {
@@ -66,7 +69,7 @@ impl EmbedOptions {
         let object = json.as_object().ok_or("the options are not an object")?;
         let known = [
             "template", "templateUrl", "questionnaire", "fhir", "token", "patient", "patientName", "practitioner", "author",
-            "setting", "lang", "sendTimeoutMs", "embedder",
+            "setting", "lang", "sendTimeoutMs", "embedder", "response",
         ];
         if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!("there is no option \"{}\" (the options are: {})", clip(unknown), known.join(", ")));
@@ -125,7 +128,13 @@ impl EmbedOptions {
             Some(origin) => return Err(format!("\"{}\" is not a web origin", clip(&origin))),
             None => None,
         };
+        let response = match object.get("response") {
+            None | Some(Value::Null) => None,
+            Some(r) if r["resourceType"] == "QuestionnaireResponse" => Some(r.clone()),
+            Some(_) => return Err("the option \"response\" must be a QuestionnaireResponse".into()),
+        };
         Ok(EmbedOptions {
+            response,
             embedder,
             template,
             fhir,
@@ -214,6 +223,8 @@ thread_local! {
 pub struct Control {
     pub form: RefCell<Option<Rc<RefCell<FormState>>>>,
     pub submit: RefCell<Option<Callback<()>>>,
+    /// The rules and setting the form is checked under, once loaded (for `wouldSend`).
+    pub rules: RefCell<Option<(Rc<formwell_engine::Ruleset>, String)>>,
 }
 
 #[derive(Properties, PartialEq)]
@@ -260,6 +271,20 @@ pub fn embedded(props: &EmbeddedProps) -> Html {
         });
     }
     crate::loaders::use_backend_check(&config, config.dispatcher());
+    if let crate::config::RulesState::Ready(rules) = &config.rules {
+        props.embedding.control.rules.replace(Some((rules.clone(), config.setting.clone())));
+    }
+    // The answers the portal (or the studio) starts from, where they still fit.
+    let resume = {
+        let response = props.options.response.clone();
+        let loaded = (*template).as_ref().and_then(|t| t.as_ref().ok()).map(|t| t.source.clone());
+        let template = template.clone();
+        use_memo(loaded, move |_| {
+            let q = (*template).as_ref()?.as_ref().ok()?.questionnaire.clone();
+            let form = crate::studio::carry_answers(q, response.as_ref()?)?;
+            Some(Rc::new(crate::drafts::Resumed { id: String::new(), form, changes: Vec::new() }))
+        })
+    };
 
     // ready once the form is on the page, or an error; an error in the record system's
     // check as soon as it is known.
@@ -291,7 +316,7 @@ pub fn embedded(props: &EmbeddedProps) -> Html {
         Some(Err(why)) => html! {
             <div class="error-summary" id="embed-error" role="alert"><h2>{ "This form cannot be shown" }</h2><p>{ why }</p></div>
         },
-        Some(Ok(template)) => html! { <FormPage ..FormPageProps { template: template.clone(), resume: None } /> },
+        Some(Ok(template)) => html! { <FormPage ..FormPageProps { template: template.clone(), resume: (*resume).clone() } /> },
     };
     let config_value: AppConfig = (*config).clone();
     html! {
@@ -410,6 +435,18 @@ mod exports {
             if let Some(submit) = self.control.submit.borrow().clone() {
                 submit.emit(());
             }
+        }
+
+        /// What submitting it as it stands would send (JSON: the response, the transaction
+        /// Bundle, the decisions), for the studio; nothing is sent.
+        #[wasm_bindgen(js_name = wouldSend)]
+        pub fn would_send(&self) -> String {
+            let Some(form) = self.control.form.borrow().clone() else { return "null".into() };
+            let rules = self.control.rules.borrow().clone();
+            let setting = rules.as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
+            let form = form.borrow();
+            let sent = crate::studio::would_send(&form, rules.as_ref().map(|(r, _)| r), &setting, &web::now());
+            sent.to_string()
         }
 
         /// Takes the form off the page.

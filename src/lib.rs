@@ -25,6 +25,7 @@ pub mod person_picker;
 pub mod route;
 pub mod session;
 pub mod sign_in;
+pub mod studio;
 pub mod submission;
 pub mod vault;
 pub mod web;

@@ -77,6 +77,8 @@
       response: () => JSON.parse(form.response()),
       validate: () => JSON.parse(form.validate()),
       submit: () => form.submit(),
+      // What submitting it would send (response, Bundle, decisions), sent nowhere: the studio's view.
+      wouldSend: () => JSON.parse(form.wouldSend()),
       unmount() {
         form.unmount();
         shadow.replaceChildren();
@@ -130,6 +132,7 @@
     }
   }
 
-  window.Formwell = { mount };
+  // engine(): the loaded engine module itself, for the template studio (static/studio/).
+  window.Formwell = { mount, engine: loadEngine };
   if (!customElements.get('formwell-form')) customElements.define('formwell-form', FormwellForm);
 })();

@@ -8,7 +8,8 @@ import path from 'node:path';
 export function writeManifest(dir) {
   // What partners' portals use (the iframe mode; the embedding build is written later, in
   // embed/) is not part of the tablet's app.
-  const skip = new Set(['asset-manifest.json', 'sw.js', 'embed.html', 'embed-frame.js']);
+  // Nor is the designers' studio.
+  const skip = new Set(['asset-manifest.json', 'sw.js', 'embed.html', 'embed-frame.js', 'studio.html', 'studio.css']);
   // Every file, in folders too (wasm-bindgen puts the app's JS modules under snippets/).
   const files = fs.readdirSync(dir, { recursive: true })
     .map((f) => f.split(path.sep).join('/'))

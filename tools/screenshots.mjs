@@ -2,12 +2,14 @@
 // the staff journey around the person (choosing the person, checking the answers, sent,
 // waiting to send, the lock screen with a form waiting), plus the home page and a form's
 // error summary at tablet size, and the example partner portal (examples/partner-portal)
-// at 1280 and 768 wide. Each staff scene is acted as a member of staff would, on the
+// at 1280 and 768 wide, and the template studio at 1280 wide. Each staff scene is acted as a member of staff would, on the
 // independent FHIR server (tests/fhir-server); the portal runs on `formwell serve`.
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
 import { startServer, startBackend, launch, newPage, tick, option, signIn, recordReady, fillHealthyEating, repo } from '../tests/e2e/harness.mjs';
 import { startPortal } from '../examples/partner-portal/server.mjs';
+import readline from 'node:readline';
+import { spawn } from 'node:child_process';
 
 const server = await startServer();
 const fhir = await startBackend(server.url, 'medplum');
@@ -101,6 +103,26 @@ try {
   } finally {
     await own.close();
     await portal.close();
+  }
+  // The studio, on the shipped templates, with the one that writes blocked codes open and
+  // its preview filled in part.
+  const studio = spawn(path.join(repo, 'target/debug/formwell'), ['preview', path.join(repo, 'templates'), '--addr', '127.0.0.1:0', '--dist', path.join(repo, 'dist')],
+    { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const url = await new Promise((resolve) => readline.createInterface({ input: studio.stdout }).on('line', (line) => {
+      const m = /^formwell: previewing .* on (http:\S+)$/.exec(line);
+      if (m) resolve(m[1]);
+    }));
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const tab = await context.newPage();
+    await tab.goto(`${url}?template=harmful-pregnancy-safeguarding-example.json`);
+    await tab.locator('.impact-table').waitFor();
+    await tab.locator('#setting').selectOption('midwifery');
+    await tab.locator('#preview form.questionnaire').waitFor();
+    await tab.screenshot({ path: path.join(repo, 'docs', 'studio-1280.png') });
+    await context.close();
+  } finally {
+    studio.kill();
   }
   console.log('screenshots written to docs/');
 } finally {

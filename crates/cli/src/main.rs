@@ -53,6 +53,18 @@ enum Command {
         #[arg(long, env = "FORMWELL_UPSTREAM_TOKEN")]
         upstream_token: Option<String>,
     },
+    /// Serve the template studio on a folder of templates: edit them in your own editor,
+    /// and the preview reloads whenever a file is saved (keeping the answers given so
+    /// far); each saved template's findings are printed here too. Nothing is stored or sent.
+    Preview {
+        /// The folder of Questionnaire JSON files.
+        dir: PathBuf,
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        addr: std::net::SocketAddr,
+        /// The app's release build (the studio and the engine it previews with).
+        #[arg(long, default_value = "dist")]
+        dist: PathBuf,
+    },
     /// Print the audit log (one FHIR AuditEvent per line).
     Audit {
         #[arg(long, default_value = "data/formwell.sqlite")]
@@ -123,6 +135,7 @@ fn main() -> ExitCode {
             let upstream = upstream.map(|base| formwell_server::http::Upstream::new(&base, upstream_token));
             serve(addr, data, dist, &templates, upstream)
         }
+        Command::Preview { dir, addr, dist } => preview(addr, dist, dir),
         Command::Audit { data } => audit(&data),
         Command::Token { action, data } => token(action, &data),
     }
@@ -216,6 +229,44 @@ fn serve(
         templates,
         upstream,
     })) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `formwell preview`: the studio on a folder, with each saved template's findings (load
+/// findings, then the lint for every setting) printed as it changes.
+fn preview(addr: std::net::SocketAddr, dist: PathBuf, dir: PathBuf) -> ExitCode {
+    if !dist.join("studio.html").is_file() {
+        eprintln!("formwell: {} has no studio: build the app first (scripts/build-app)", dist.display());
+        return ExitCode::from(2);
+    }
+    let ruleset = formwell_cli::bundled_ruleset();
+    let on_change = move |name: &str, text: &str| match Questionnaire::parse(text) {
+        Err(e) => println!("{name}: does not load: {e}"),
+        Ok(loaded) => {
+            for d in &loaded.diagnostics {
+                println!("{name}: {d}");
+            }
+            let title = loaded.questionnaire.display_title();
+            for setting in ruleset.settings() {
+                if let Ok(report) = ruleset.lint(&loaded.questionnaire, &setting.id) {
+                    print!("{}", formwell_cli::human_report(name, &title, &report));
+                }
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("formwell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(formwell_server::preview::serve(addr, dist, dir, on_change)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("formwell: {e}");

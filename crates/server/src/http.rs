@@ -180,6 +180,7 @@ pub fn router(server: Arc<Server>) -> Router {
         .nest("/fhir", fhir)
         .route("/formwell.config.json", get(app_config))
         .route("/embed", get(embed_page))
+        .route("/studio.html", get(|State(server): State<Arc<Server>>| async move { studio_page(server.dist.as_deref()) }))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(server.clone());
     if let Some(dist) = &server.dist {
@@ -196,7 +197,7 @@ pub fn router(server: Arc<Server>) -> Router {
 
 /// On every response: the Content-Security-Policy, no content-type sniffing, and no
 /// Referer at all (an address may carry a token until the app has kept it).
-async fn security_headers(mut response: Response) -> Response {
+pub async fn security_headers(mut response: Response) -> Response {
     let headers = response.headers_mut();
     // A page that set its own (the iframe mode's, which portals may frame) keeps it.
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
@@ -310,6 +311,21 @@ async fn embed_page(State(server): State<Arc<Server>>) -> Response {
     ancestors.dedup();
     let ancestors = if ancestors.is_empty() { "'none'".to_owned() } else { ancestors.join(" ") };
     let policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"));
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// The template studio's page: the same policy as every page, except that its code
+/// editor (CodeMirror) may style its own elements inline. Nothing a designer types is
+/// ever markup, and scripts stay 'self' only.
+pub fn studio_page(dist: Option<&std::path::Path>) -> Response {
+    let Some(page) = dist.and_then(|d| std::fs::read_to_string(d.join("studio.html")).ok()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let policy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);

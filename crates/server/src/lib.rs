@@ -6,6 +6,7 @@ pub mod access;
 pub mod http;
 pub mod outcome;
 pub mod policy;
+pub mod preview;
 pub mod store;
 pub mod tokens;
 pub mod validate;

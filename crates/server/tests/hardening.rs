@@ -363,3 +363,28 @@ async fn only_the_server_s_own_iframe_may_name_the_portal_it_serves() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn only_the_studio_page_may_style_inline_and_no_page_may_run_inline_script() {
+    let dist = std::env::temp_dir().join(format!("formwell-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::write(dist.join("studio.html"), "<!doctype html><title>Studio</title>").unwrap();
+    std::fs::write(dist.join("index.html"), "<!doctype html><title>App</title>").unwrap();
+    let (server, _) = server_with(Store::in_memory().unwrap(), None);
+    let server = Arc::new(Server { store: Store::in_memory().unwrap(), dist: Some(dist.clone()), ruleset: server.ruleset.clone(), upstream: None });
+    let policy = |uri: &'static str| {
+        let server = server.clone();
+        async move {
+            let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+            let response = router(server).oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK, "{uri}");
+            response.headers()["content-security-policy"].to_str().unwrap().to_owned()
+        }
+    };
+    let studio = policy("/studio.html").await;
+    assert!(studio.contains("style-src 'self' 'unsafe-inline';"), "{studio}");
+    assert!(studio.contains("script-src 'self' 'wasm-unsafe-eval';"), "scripts stay the app's own: {studio}");
+    let app = policy("/index.html").await;
+    assert!(app.contains("style-src 'self';") && !app.contains("unsafe-inline"), "{app}");
+    std::fs::remove_dir_all(&dist).ok();
+}

@@ -134,11 +134,15 @@ pub fn home(props: &HomeProps) -> Html {
 /// The forms, grouped by what they are about, those matching the search only; the ones
 /// the service may not use apart, last, with why. (A function: it holds no state.)
 fn template_groups(templates: &[Template], search: &str, config: Option<&crate::config::AppConfig>) -> Html {
-    let words: Vec<String> = search.split_whitespace().map(str::to_lowercase).collect();
+    let words: Vec<String> = search.split_whitespace().map(crate::web::lowercase).collect();
     let matches = |t: &Template| {
         let q = &t.questionnaire;
-        let text = format!("{} {} {}", q.display_title(), q.description.as_deref().unwrap_or(""), q.topic.as_deref().unwrap_or(""))
-            .to_lowercase();
+        let text = crate::web::lowercase(&format!(
+            "{} {} {}",
+            q.display_title(),
+            q.description.as_deref().unwrap_or(""),
+            q.topic.as_deref().unwrap_or("")
+        ));
         words.iter().all(|w| text.contains(w.as_str()))
     };
     let blocked = |t: &Template| {

@@ -110,7 +110,8 @@ pub fn blocked_panel(questionnaire: &Questionnaire, blocked: &[Decision]) -> Htm
 /// A form this service may not use, said before any question: what it would write, and
 /// what to do instead. (A function, not a component: it holds no state.)
 pub fn not_for_this_service(report: &LintReport, setting: Option<&SettingPolicy>) -> Html {
-    let service = setting.map(|s| s.title.to_lowercase()).unwrap_or_else(|| "this".into());
+    // Setting titles are plain ASCII (Unicode case tables would add to the wasm).
+    let service = setting.map(|s| s.title.to_ascii_lowercase()).unwrap_or_else(|| "this".into());
     let mut shown: Vec<&Finding> = Vec::new();
     for f in report.findings.iter().filter(|f| f.severity == ImpactSeverity::Block) {
         if !shown.iter().any(|s| s.category == f.category) {

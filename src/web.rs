@@ -300,6 +300,19 @@ pub fn now() -> String {
     }
 }
 
+/// Text in lower case, in any script: the browser's own `toLowerCase` (Rust's would bring
+/// Unicode's case tables, 16 KB, into the wasm).
+#[cfg(target_arch = "wasm32")]
+pub fn lowercase(text: &str) -> String {
+    String::from(js_sys::JsString::from(text).to_lower_case())
+}
+
+/// Text in lower case (natively, where the size of the binary does not matter).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn lowercase(text: &str) -> String {
+    text.to_lowercase()
+}
+
 /// Today where the tablet is (its local date), for what cannot be in the future.
 #[cfg(target_arch = "wasm32")]
 pub fn today() -> formwell_engine::FhirDate {

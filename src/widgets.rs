@@ -201,7 +201,7 @@ pub fn question_widget(props: &QuestionProps) -> Html {
             html! {
                 <div class="date-input">
                     { for ["Day", "Month", "Year"].iter().enumerate().map(|(i, name)| {
-                        let box_id = if i == 0 { id.clone() } else { format!("{id}-{}", name.to_lowercase()) };
+                        let box_id = if i == 0 { id.clone() } else { format!("{id}-{}", name.to_ascii_lowercase()) };
                         let oninput = {
                             let (dispatch, parts) = (dispatch.clone(), parts.clone());
                             Callback::from(move |e: InputEvent| {

@@ -13,8 +13,9 @@ const sizes = { wasm: 0, js: 0, css: 0 };
 const raw = { wasm: 0, js: 0, css: 0 };
 // Every file of the build, the app's JS modules under snippets/ too.
 // What partners' portals load instead (the embedding build in embed/, its script, the
-// iframe mode's script) is measured by tools/bench-embed.mjs.
-const partners = (f) => f.startsWith('embed') || f === 'formwell-embed.js';
+// iframe mode's script) is measured by tools/bench-embed.mjs; the designers' studio by
+// tools/bench-studio.mjs.
+const partners = (f) => f.startsWith('embed') || f === 'formwell-embed.js' || f.startsWith('studio');
 for (const file of fs.readdirSync(dist, { recursive: true })) {
   const ext = path.extname(file).slice(1);
   if (!(ext in sizes) || partners(file)) continue;

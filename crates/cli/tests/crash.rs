@@ -67,8 +67,10 @@ fn a_killed_server_loses_no_acknowledged_transaction_and_keeps_no_partial_one() 
         }
         acknowledged
     });
+    // Stops as soon as 40 are in; the bound is only there so that a broken server ends
+    // the test, and is generous so that a busy machine does not.
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(60) {
+    while started.elapsed() < Duration::from_secs(300) {
         std::thread::sleep(Duration::from_millis(50));
         if total(&server.base, &token, "QuestionnaireResponse?_count=0") >= 40 {
             break;

@@ -134,7 +134,9 @@ impl PersonSearch {
                 .map(PersonSearch::NhsNumber)
                 .ok_or_else(|| "Enter a real NHS number: 10 digits, like 943 476 5919".into());
         }
-        if text.chars().filter(|c| c.is_alphabetic()).count() < 2 {
+        // Letters in any script: what is neither a digit (ruled out above), a space nor
+        // ASCII punctuation. (char::is_alphabetic would bring Unicode's tables into the wasm.)
+        if text.chars().filter(|c| !c.is_whitespace() && !c.is_ascii_punctuation()).count() < 2 {
             return Err("Enter at least two letters of the person's name, or their NHS number".into());
         }
         let birth_date = match birth_date.trim() {

@@ -142,3 +142,34 @@ test('formwell preview reloads a template saved on disk, keeping the answers, an
   assert.match(terminal, /setting midwifery/, 'the lint for every setting is printed');
   await context.close();
 });
+
+test('a template opened from a file, dropped on the editor or from an address, previewed at each width, and downloaded as edited', async () => {
+  const { context, page } = await openStudio();
+  const file = path.join(folder, 'from-a-file.json');
+  fs.writeFileSync(file, questionnaire([{ linkId: 'f', type: 'string', text: 'Opened from a file' }]));
+  await page.locator('#open-file').setInputFiles(file);
+  await page.locator('#preview').getByText('Opened from a file').waitFor();
+  // Dropped onto the editor.
+  const dropped = await page.evaluateHandle((text) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], 'dropped.json', { type: 'application/json' }));
+    return transfer;
+  }, questionnaire([{ linkId: 'd', type: 'string', text: 'Dropped on the editor' }]));
+  await page.locator('#editor').dispatchEvent('drop', { dataTransfer: dropped });
+  await page.locator('#preview').getByText('Dropped on the editor').waitFor();
+  // From a web address (here, the folder's own file through formwell preview).
+  await page.locator('#template-url').fill(`${new URL(preview.url).origin}/preview/templates/from-a-file.json`);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.locator('#preview').getByText('Opened from a file').waitFor();
+  for (const width of [320, 1280, 768]) {
+    await page.locator(`[data-width="${width}"]`).click();
+    assert.equal(await page.locator('#preview').evaluate((e) => e.getBoundingClientRect().width), width);
+    assert.equal(await page.locator(`[data-width="${width}"]`).getAttribute('aria-pressed'), 'true');
+  }
+  await edit(page, questionnaire([{ linkId: 'f', type: 'string', text: 'Edited in the studio' }]));
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+  assert.equal(download.suggestedFilename(), 'from-a-file.json');
+  const saved = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
+  assert.equal(saved.item[0].text, 'Edited in the studio');
+  await context.close();
+});

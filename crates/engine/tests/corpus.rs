@@ -59,14 +59,17 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
     files.sort();
     assert_eq!(files.len(), 94, "the corpus has 94 questionnaires");
 
-    let (mut clean, mut with_warnings, mut failed) = (0, 0, 0);
+    let (mut clean, mut with_warnings) = (0, 0);
+    let mut failed = Vec::new();
     let mut unsupported = 0;
+    // What is not carried out, by kind: (templates with any, findings).
+    let mut kinds: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
     for path in &files {
         let file = path.file_name().unwrap().to_string_lossy().to_string();
         let text = std::fs::read_to_string(path).unwrap();
         match Questionnaire::parse(&text) {
             Err(error) => {
-                failed += 1;
+                failed.push(file.clone());
                 assert!(error.errors().count() > 0, "{file}: failed without an error");
                 for e in error.errors() {
                     assert!(
@@ -79,6 +82,15 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
             Ok(loaded) => {
                 let warnings = loaded.diagnostics.iter().filter(|d| d.severity == Severity::Warning).count();
                 unsupported += loaded.diagnostics.iter().filter(|d| d.severity == Severity::Unsupported).count();
+                let mut here: std::collections::BTreeMap<String, usize> = Default::default();
+                for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Unsupported) {
+                    *here.entry(kind_of(d)).or_default() += 1;
+                }
+                for (kind, n) in here {
+                    let entry = kinds.entry(kind).or_default();
+                    entry.0 += 1;
+                    entry.1 += n;
+                }
                 for d in &loaded.diagnostics {
                     assert!(d.path.starts_with("Questionnaire"), "{file}: diagnostic without a path: {d}");
                 }
@@ -121,8 +133,33 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
         }
     }
     println!(
-        "corpus: {} questionnaires: {clean} load cleanly, {with_warnings} load with warnings, {failed} fail; {unsupported} unsupported features listed",
-        files.len()
+        "corpus: {} questionnaires: {clean} load cleanly, {with_warnings} load with warnings, {} fail; {unsupported} unsupported features listed",
+        files.len(),
+        failed.len()
     );
-    assert_eq!(clean + with_warnings + failed, files.len());
+    println!("not carried out, by kind: templates with any, findings");
+    for (kind, (templates, findings)) in &kinds {
+        println!("  {kind}: {templates} templates, {findings} findings");
+    }
+    // Pinned: a change in what loads, or in what is not carried out, must be seen here.
+    assert_eq!((clean, with_warnings), (58, 35), "clean and with warnings");
+    assert_eq!(failed, ["lforms__q-enableWhen-with-reference-loop.json"], "only the real condition loop fails");
+    assert_eq!(unsupported, 1433, "features not carried out");
+}
+
+/// The kind of a "not carried out" finding: the extension it is about, or the element.
+fn kind_of(d: &formwell_engine::Diagnostic) -> String {
+    if let Some((url, _)) = d.message.split_once(": ").filter(|(u, _)| u.starts_with("http")) {
+        return url.rsplit('/').next().unwrap_or(url).to_owned();
+    }
+    if d.path.ends_with(".answerValueSet") {
+        return "answerValueSet (not expanded offline)".into();
+    }
+    if d.path.contains("modifierExtension") {
+        return "modifierExtension".into();
+    }
+    if d.path.contains(".extension[") {
+        return "sdc-questionnaire-enableWhenExpression".into();
+    }
+    d.message.chars().take(50).collect()
 }

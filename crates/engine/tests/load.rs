@@ -212,7 +212,6 @@ fn real_errors_fail_with_a_path_a_designer_can_act_on() {
         "Questionnaire.item[1].linkId: linkId \"a\" is used twice",
         "Questionnaire.item[2].enableWhen[0].question: enableWhen names \"nowhere\", but no item has that linkId",
         "Questionnaire.item[3].initial[0].valueString: valueString does not fit an integer item; use valueInteger",
-        "Questionnaire.item[4].enableWhen[0].answerCoding: \"a\" is a string question",
         "Questionnaire.item[5].enableWhen[0].operator: \"~\" is not an enableWhen operator",
         "Questionnaire.item[6].type: \"wibble\" is not an R4 item type",
     ];
@@ -220,6 +219,28 @@ fn real_errors_fail_with_a_path_a_designer_can_act_on() {
         assert!(e.iter().any(|got| got.contains(want)), "missing {want:?} in {e:#?}");
     }
     assert_eq!(e.len(), expect.len(), "{e:#?}");
+}
+
+#[test]
+fn a_condition_of_the_wrong_type_is_left_out_with_a_warning_not_the_whole_form() {
+    // As in LHC-Forms' enableWhen test form: a month and a time compared with answerInteger.
+    let loaded = Questionnaire::parse(
+        &json!({"resourceType": "Questionnaire", "status": "active", "item": [
+            {"linkId": "when", "type": "date"},
+            {"linkId": "text", "type": "string"},
+            {"linkId": "a", "type": "string", "enableWhen": [{"question": "when", "operator": "=", "answerInteger": "2022-09"}]},
+            {"linkId": "b", "type": "string", "enableWhen": [{"question": "text", "operator": "=", "answerCoding": {"code": "x"}},
+                                                              {"question": "text", "operator": "exists", "answerBoolean": true}]}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let warnings: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
+    assert!(warnings.iter().any(|w| w.contains("Questionnaire.item[2].enableWhen[0].answerInteger") && w.contains("this condition is left out")), "{warnings:#?}");
+    assert!(warnings.iter().any(|w| w.contains("Questionnaire.item[3].enableWhen[0].answerCoding: \"text\" is a string question") && w.contains("left out")), "{warnings:#?}");
+    let q = loaded.questionnaire;
+    assert!(q.item_by_link_id("a").unwrap().enable_when.is_empty(), "the unreadable condition is gone");
+    assert_eq!(q.item_by_link_id("b").unwrap().enable_when.len(), 1, "the other condition of b stays");
 }
 
 #[test]

@@ -487,8 +487,11 @@ impl Loader {
                     Some(read.value)
                 }
                 Ok(None) => None,
+                // A value that is not of its answer[x]'s type (a month in answerInteger):
+                // the meaning of the rest of the form is clear, so only this condition is
+                // left out, said as a warning, rather than refusing the whole form.
                 Err(e) => {
-                    self.d.error(format!("{cpath}.{}", e.property), e.message);
+                    self.d.warn(format!("{cpath}.{}", e.property), format!("{}; this condition is left out", e.message));
                     continue;
                 }
             };
@@ -771,10 +774,12 @@ impl Loader {
                 let numeric = matches!(question.kind, ItemType::Integer | ItemType::Decimal)
                     && matches!(answer.kind(), ValueKind::Integer | ValueKind::Decimal);
                 if !question.kind.accepts(answer.kind()) && !numeric {
-                    self.d.error(
+                    // Compared with a value of another type (a date question with
+                    // answerInteger): this condition is left out, with a warning.
+                    self.d.warn(
                         answer_path,
                         format!(
-                            "\"{}\" is {} question; answer{} cannot match it ({})",
+                            "\"{}\" is {} question; answer{} cannot match it ({}); this condition is left out",
                             pending.question,
                             question.kind.with_article(),
                             answer.kind().suffix(),

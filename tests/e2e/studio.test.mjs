@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { spawn } from 'node:child_process';
-import { launch, repo, dist, tick } from './harness.mjs';
+import { launch, repo, dist, tick, accessibilityViolations } from './harness.mjs';
 
 let preview, browser, folder;
 const printed = [];
@@ -171,5 +171,15 @@ test('a template opened from a file, dropped on the editor or from an address, p
   assert.equal(download.suggestedFilename(), 'from-a-file.json');
   const saved = JSON.parse(fs.readFileSync(await download.path(), 'utf8'));
   assert.equal(saved.item[0].text, 'Edited in the studio');
+  await context.close();
+});
+
+test('the studio passes axe (WCAG 2.2 A and AA), editor, preview and tabs included', async () => {
+  const { context, page } = await openStudio();
+  await edit(page, twoQuestions());
+  await page.locator('#preview').getByText('Phone number').waitFor();
+  assert.deepEqual(await accessibilityViolations(page), []);
+  await page.locator('#tab-bundle').click();
+  assert.deepEqual(await accessibilityViolations(page), []);
   await context.close();
 });

@@ -104,11 +104,7 @@ pub fn snapshot(id: &str, template: &str, form: &FormState, config: Option<&AppC
         saved: crate::web::now(),
         rules: config.and_then(|c| c.ruleset()).map(|r| r.version().to_owned()),
         response: form.to_response(&ResponseHeader::default()),
-        person: config.and_then(|c| c.person.clone()).map(|p| match p.reference {
-            // Someone the form registers: as the form describes them so far.
-            None => form.new_person().unwrap_or(p),
-            Some(_) => p,
-        }),
+        person: config.and_then(|c| c.person.as_ref()).map(|p| form.person_for(p)),
     }
 }
 

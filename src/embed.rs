@@ -381,7 +381,6 @@ async fn load_template(choice: &TemplateChoice, assets: &str) -> Result<Template
 mod exports {
     use std::rc::Rc;
 
-    use formwell_engine::ResponseHeader;
     use serde_json::{json, Value};
     use wasm_bindgen::prelude::*;
     use yew::prelude::*;
@@ -403,13 +402,7 @@ mod exports {
         pub fn response(&self) -> String {
             let Some(form) = self.control.form.borrow().clone() else { return "null".into() };
             let form = form.borrow();
-            let status = if form.evaluate().completeness().is_complete() {
-                formwell_engine::ResponseStatus::Completed
-            } else {
-                formwell_engine::ResponseStatus::InProgress
-            };
-            let header = ResponseHeader { status, authored: Some(web::now()), ..Default::default() };
-            serde_json::to_string(&form.to_response(&header)).unwrap_or_default()
+            crate::studio::response_as_it_stands(&form, &web::now()).to_string()
         }
 
         /// What is missing or wrong (JSON: `[{ linkId, message }]`; empty when it can be sent).

@@ -188,6 +188,17 @@ pub fn form_page(props: &FormPageProps) -> Html {
         })
     };
     let autosave = use_memo(page.draft_id.clone(), |_| Rc::new(Autosave::default()));
+    // Whether this service may not use the template (then its guidance shows instead of
+    // any question): linted once per template, ruleset and setting, not at every keystroke.
+    let not_here = {
+        let rules = config.as_ref().map(|c| (c.rules.clone(), c.setting.clone()));
+        use_memo((props.template.clone(), rules), |(template, rules)| match rules {
+            Some((RulesState::Ready(ruleset), setting)) => {
+                ruleset.lint(&template.questionnaire, setting).ok().filter(|report| report.is_blocked())
+            }
+            _ => None,
+        })
+    };
     {
         let (focus, root) = (page.focus.clone(), root.clone());
         use_effect_with(focus, move |focus| {
@@ -277,10 +288,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 outgoing: None,
                 read_back: form.read_back().into_iter().map(|l| (l.label, l.answers.join(", "), l.heading)).collect(),
                 prompts: form.prompts(),
-                person: config.as_ref().and_then(|c| c.person.clone()).map(|p| match p.reference {
-                    None => form.new_person().unwrap_or(p),
-                    Some(_) => p,
-                }),
+                person: config.as_ref().and_then(|c| c.person.as_ref()).map(|p| form.person_for(p)),
             };
             // With a record system configured, the submission goes into the outbox as one
             // transaction Bundle; its identifiers come from an id made now, once. Without
@@ -373,10 +381,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     }
 
     let form = state.borrow();
-    let person = config.as_ref().and_then(|c| c.person.clone()).map(|p| match p.reference {
-        None => form.new_person().filter(|n| !n.name.is_empty()).unwrap_or(p),
-        Some(_) => p,
-    });
+    let person = config.as_ref().and_then(|c| c.person.as_ref()).map(|p| form.person_for(p));
     let to_a_record = config.as_ref().is_some_and(|c| c.backend.is_some());
     // Embedded, the portal names the person: no choosing someone else here.
     let change = if embedding.is_some() { None } else { Some(props.template.source.as_str()) };
@@ -403,12 +408,9 @@ pub fn form_page(props: &FormPageProps) -> Html {
     }
 
     // A template this service may not use says so before any question.
-    let blocked_here = config.as_ref().and_then(|c| {
-        let ruleset = c.ruleset()?;
-        let report = ruleset.lint(&q, &c.setting).ok()?;
-        report.is_blocked().then(|| not_for_this_service(&report, ruleset.setting(&c.setting).ok()))
-    });
-    if let Some(guidance) = blocked_here {
+    if let Some(report) = not_here.as_ref() {
+        let setting = config.as_ref().and_then(|c| c.ruleset()?.setting(&c.setting).ok());
+        let guidance = not_for_this_service(report, setting);
         return html! { <>{ load_notice(&props.template.diagnostics) }<h1>{ q.display_title() }</h1>{ guidance }</> };
     }
 

@@ -91,6 +91,19 @@ pub fn home(props: &HomeProps) -> Html {
     };
     let outbox = use_context::<crate::outbox::Outbox>();
     let config = use_context::<crate::config::AppConfig>();
+    // The forms this service may not use: linted once per library, ruleset and setting,
+    // not at every keystroke in the search box.
+    let not_here = {
+        let rules = config.as_ref().map(|c| (c.rules.clone(), c.setting.clone()));
+        use_memo((props.library.clone(), rules), |(library, rules)| match (library, rules) {
+            (LibraryState::Ready(templates), Some((crate::config::RulesState::Ready(ruleset), setting))) => templates
+                .iter()
+                .filter(|t| ruleset.lint(&t.questionnaire, setting).is_ok_and(|r| r.is_blocked()))
+                .map(|t| t.source.clone())
+                .collect(),
+            _ => Vec::new(),
+        })
+    };
     let session = config.as_ref().and_then(|c| c.session.clone());
     html! {
         <>
@@ -111,7 +124,7 @@ pub fn home(props: &HomeProps) -> Html {
                                 <input class="input" type="search" id="search-forms" value={(*search).clone()} oninput={on_search} />
                             </div>
                         }
-                        { template_groups(templates, &search, config.as_ref()) }
+                        { template_groups(templates, &search, &not_here) }
                     </>
                 },
             } }
@@ -133,7 +146,7 @@ pub fn home(props: &HomeProps) -> Html {
 
 /// The forms, grouped by what they are about, those matching the search only; the ones
 /// the service may not use apart, last, with why. (A function: it holds no state.)
-fn template_groups(templates: &[Template], search: &str, config: Option<&crate::config::AppConfig>) -> Html {
+fn template_groups(templates: &[Template], search: &str, blocked: &[String]) -> Html {
     let words: Vec<String> = search.split_whitespace().map(crate::web::lowercase).collect();
     let matches = |t: &Template| {
         let q = &t.questionnaire;
@@ -145,14 +158,11 @@ fn template_groups(templates: &[Template], search: &str, config: Option<&crate::
         ));
         words.iter().all(|w| text.contains(w.as_str()))
     };
-    let blocked = |t: &Template| {
-        config.and_then(|c| Some(c.ruleset()?.lint(&t.questionnaire, &c.setting).ok()?.is_blocked())).unwrap_or(false)
-    };
     let shown: Vec<&Template> = templates.iter().filter(|t| matches(t)).collect();
     let mut groups: Vec<(&str, Vec<&Template>)> = Vec::new();
     let mut not_here: Vec<&Template> = Vec::new();
     for t in &shown {
-        if blocked(t) {
+        if blocked.contains(&t.source) {
             not_here.push(t);
             continue;
         }

@@ -47,13 +47,19 @@ pub fn check(text: &str, ruleset: Option<&Ruleset>) -> Value {
     })
 }
 
+/// The QuestionnaireResponse as the form stands: `completed` once nothing is missing,
+/// `in-progress` until then.
+pub fn response_as_it_stands(form: &FormState, now: &str) -> Value {
+    let status = if form.evaluate().completeness().is_complete() { ResponseStatus::Completed } else { ResponseStatus::InProgress };
+    form.to_response(&ResponseHeader { status, authored: Some(now.to_owned()), ..Default::default() })
+}
+
 /// What submitting the form as it stands would send for `setting`: the response, the
 /// transaction Bundle (for an example person and record system), and every impact
 /// decision with its severity. `now` is the time to stamp it with.
 pub fn would_send(form: &FormState, ruleset: Option<&Rc<Ruleset>>, setting: &str, now: &str) -> Value {
     let complete = form.evaluate().completeness().is_complete();
-    let status = if complete { ResponseStatus::Completed } else { ResponseStatus::InProgress };
-    let response = form.to_response(&ResponseHeader { status, authored: Some(now.to_owned()), ..Default::default() });
+    let response = response_as_it_stands(form, now);
     let decisions = match ruleset.map(|r| r.check(&form.coded_entries(), setting)) {
         Some(Ok(decisions)) => decisions,
         Some(Err(unknown)) => return json!({ "response": response, "error": unknown.to_string() }),

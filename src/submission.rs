@@ -68,7 +68,6 @@ pub fn outbox_record(
         decisions,
     };
     let mut record = OutboxRecord::new(form, &submission, &backend.base, idempotency);
-    // Who it is for, as staff read it: someone new is as the form describes them.
-    record.person = Some(if person.reference.is_some() { person.clone() } else { form.new_person().unwrap_or(person.clone()) });
+    record.person = Some(form.person_for(person));
     Ok(Some(record))
 }

@@ -9,10 +9,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
 import zlib from 'node:zlib';
-import { spawn } from 'node:child_process';
-import { launch, repo, dist } from '../tests/e2e/harness.mjs';
+import { launch, repo, dist, startPreview } from '../tests/e2e/harness.mjs';
 
 const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 let total = 0;
@@ -37,11 +35,8 @@ const items = Array.from({ length: 100 }, (_, g) => ({
 }));
 fs.writeFileSync(path.join(folder, 'generated-1000.json'), JSON.stringify({ resourceType: 'Questionnaire', status: 'draft', title: 'Generated, 1,000 items', item: items }, null, 2));
 
-const child = spawn(path.join(repo, 'target/debug/formwell'), ['preview', folder, '--addr', '127.0.0.1:0', '--dist', dist], { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve) => readline.createInterface({ input: child.stdout }).on('line', (line) => {
-  const m = /^formwell: previewing .* on (http:\S+)$/.exec(line);
-  if (m) resolve(m[1]);
-}));
+const preview = await startPreview(folder);
+const url = preview.url;
 const browser = await launch();
 try {
   for (const [file, items] of [[largest.f, largest.n], ['generated-1000.json', 1000]]) {
@@ -67,5 +62,5 @@ try {
   }
 } finally {
   await browser.close();
-  child.kill();
+  preview.close();
 }

@@ -6,10 +6,8 @@
 // independent FHIR server (tests/fhir-server); the portal runs on `formwell serve`.
 // Run after a release build: `node tools/screenshots.mjs`.
 import path from 'node:path';
-import { startServer, startBackend, launch, newPage, tick, option, signIn, recordReady, fillHealthyEating, repo } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, newPage, tick, option, signIn, recordReady, fillHealthyEating, repo, startPreview } from '../tests/e2e/harness.mjs';
 import { startPortal } from '../examples/partner-portal/server.mjs';
-import readline from 'node:readline';
-import { spawn } from 'node:child_process';
 
 const server = await startServer();
 const fhir = await startBackend(server.url, 'medplum');
@@ -106,13 +104,9 @@ try {
   }
   // The studio, on the shipped templates, with the one that writes blocked codes open and
   // its preview filled in part.
-  const studio = spawn(path.join(repo, 'target/debug/formwell'), ['preview', path.join(repo, 'templates'), '--addr', '127.0.0.1:0', '--dist', path.join(repo, 'dist')],
-    { stdio: ['ignore', 'pipe', 'ignore'] });
+  const studio = await startPreview(path.join(repo, 'templates'));
   try {
-    const url = await new Promise((resolve) => readline.createInterface({ input: studio.stdout }).on('line', (line) => {
-      const m = /^formwell: previewing .* on (http:\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-    }));
+    const url = studio.url;
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const tab = await context.newPage();
     await tab.goto(`${url}?template=harmful-pregnancy-safeguarding-example.json`);
@@ -122,7 +116,7 @@ try {
     await tab.screenshot({ path: path.join(repo, 'docs', 'studio-1280.png') });
     await context.close();
   } finally {
-    studio.kill();
+    studio.close();
   }
   console.log('screenshots written to docs/');
 } finally {

@@ -175,6 +175,23 @@ function spawnUntil(command, args, env, prefix) {
   return { child, ready };
 }
 
+/** `formwell preview` on a folder of templates, serving the studio from dist/: its
+ * studio's address, every line it has printed so far (its findings), and how to stop it. */
+export async function startPreview(folder) {
+  const child = spawn(path.join(repo, 'target/debug/formwell'), ['preview', folder, '--addr', '127.0.0.1:0', '--dist', dist],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const printed = [];
+  const url = await new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      printed.push(line);
+      const m = /^formwell: previewing .* on (http:\S+)$/.exec(line);
+      if (m) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`formwell preview exited (${code})`)));
+  });
+  return { url, printed, close: () => child.kill() };
+}
+
 /**
  * The record backend the submission tests run against (FORMWELL_BACKEND): `medplum`, the
  * independent FHIR R4 server in tests/fhir-server (Medplum's router and validator);

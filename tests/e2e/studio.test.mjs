@@ -6,25 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { spawn } from 'node:child_process';
-import { launch, repo, dist, tick, accessibilityViolations } from './harness.mjs';
+import { launch, repo, tick, accessibilityViolations, startPreview } from './harness.mjs';
 
 let preview, browser, folder;
-const printed = [];
 before(async () => {
   folder = fs.mkdtempSync(path.join(os.tmpdir(), 'formwell-studio-'));
   fs.copyFileSync(path.join(repo, 'templates/healthy-eating-session.json'), path.join(folder, 'healthy-eating-session.json'));
-  const child = spawn(path.join(repo, 'target/debug/formwell'), ['preview', folder, '--addr', '127.0.0.1:0', '--dist', dist], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      printed.push(line);
-      const m = /^formwell: previewing .* on (http:\S+)$/.exec(line);
-      if (m) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`formwell preview exited (${code})`)));
-  });
-  preview = { url, close: () => child.kill() };
+  preview = await startPreview(folder);
   browser = await launch();
 });
 after(async () => { await browser?.close(); preview?.close(); });
@@ -131,13 +119,13 @@ test('formwell preview reloads a template saved on disk, keeping the answers, an
   const q = JSON.parse(fs.readFileSync(file, 'utf8'));
   q.title = 'Healthy eating, saved from another editor';
   q.item.push({ linkId: 'extra', type: 'string', text: 'A question added on disk', required: 'true' });
-  const before = printed.length;
+  const before = preview.printed.length;
   fs.writeFileSync(file, JSON.stringify(q, null, 2));
   await page.locator('#preview h1', { hasText: 'Healthy eating, saved from another editor' }).waitFor({ timeout: 15000 });
   assert.equal(await page.locator('#preview').getByLabel('Session number').inputValue(), '4', 'the answer given is kept');
   await page.locator('#preview').getByText('A question added on disk').waitFor();
   await new Promise((r) => setTimeout(r, 300));
-  const terminal = printed.slice(before).join('\n');
+  const terminal = preview.printed.slice(before).join('\n');
   assert.match(terminal, /healthy-eating-session\.json: .*Questionnaire\.item\[\d+\]\.required/, terminal);
   assert.match(terminal, /setting midwifery/, 'the lint for every setting is printed');
   await context.close();

@@ -297,9 +297,6 @@ fn effective_origin(headers: &axum::http::HeaderMap) -> Option<String> {
 /// cannot run the embedding script: the same policy as every page, except that it may be
 /// framed, by the origins tokens name and no other.
 async fn embed_page(State(server): State<Arc<Server>>) -> Response {
-    let Some(page) = server.dist.as_ref().and_then(|d| std::fs::read_to_string(d.join("embed.html")).ok()) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
     let origins = blocking({
         let server = server.clone();
         move || Ok(server.store.tokens()?.into_iter().filter(|t| !t.revoked).flat_map(|t| t.origins).collect::<Vec<_>>())
@@ -311,23 +308,25 @@ async fn embed_page(State(server): State<Arc<Server>>) -> Response {
     ancestors.dedup();
     let ancestors = if ancestors.is_empty() { "'none'".to_owned() } else { ancestors.join(" ") };
     let policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", &format!("frame-ancestors {ancestors}"));
-    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
-    if let Ok(value) = HeaderValue::from_str(&policy) {
-        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
+    page_with_policy(server.dist.as_deref(), "embed.html", &policy)
 }
 
 /// The template studio's page: the same policy as every page, except that its code
 /// editor (CodeMirror) may style its own elements inline. Nothing a designer types is
 /// ever markup, and scripts stay 'self' only.
 pub fn studio_page(dist: Option<&std::path::Path>) -> Response {
-    let Some(page) = dist.and_then(|d| std::fs::read_to_string(d.join("studio.html")).ok()) else {
+    let policy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
+    page_with_policy(dist, "studio.html", &policy)
+}
+
+/// A page of the app's build served under a policy of its own (`security_headers` keeps
+/// it); 404 without a build or the page.
+fn page_with_policy(dist: Option<&std::path::Path>, name: &str, policy: &str) -> Response {
+    let Some(page) = dist.and_then(|d| std::fs::read_to_string(d.join(name)).ok()) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let policy = CONTENT_SECURITY_POLICY.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'");
     let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response();
-    if let Ok(value) = HeaderValue::from_str(&policy) {
+    if let Ok(value) = HeaderValue::from_str(policy) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response

@@ -214,6 +214,15 @@ impl crate::form::FormState {
         Some(out)
     }
 
+    /// Whom the form is for, as staff read it: the person chosen, or, for someone new
+    /// whom the form registers, as the form describes them once it names them.
+    pub fn person_for(&self, chosen: &Person) -> Person {
+        match chosen.reference {
+            Some(_) => chosen.clone(),
+            None => self.new_person().filter(|p| !p.name.is_empty()).unwrap_or_else(|| chosen.clone()),
+        }
+    }
+
     /// The person the form registers, as far as it has been filled in; `None` when it
     /// registers no one.
     pub fn new_person(&self) -> Option<Person> {

@@ -11,6 +11,7 @@
 //! The crate builds for wasm32 (the browser app) and natively (the command-line tools and
 //! the server), and never touches the DOM.
 
+pub mod fhirpath;
 pub mod form;
 pub mod impact;
 pub mod submit;

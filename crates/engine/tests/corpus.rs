@@ -84,6 +84,28 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
                 unsupported += loaded.diagnostics.iter().filter(|d| d.severity == Severity::Unsupported).count();
                 let mut here: std::collections::BTreeMap<String, usize> = Default::default();
                 for d in loaded.diagnostics.iter().filter(|d| d.severity == Severity::Unsupported) {
+                    // SHOW_KIND=variable lists every finding of a kind, to see why.
+                    if std::env::var("SHOW_KIND").is_ok_and(|k| kind_of(d).contains(&k)) {
+                        println!("KIND {file} {} {}", d.path, d.message);
+                    }
+                    // Every FHIRPath expression is carried out: what remains is another
+                    // language (CQL) or a query against the record (x-fhir-query).
+                    let expression_kind = [
+                        "calculatedExpression",
+                        "enableWhenExpression",
+                        "initialExpression:",
+                        "answerExpression",
+                        "/variable:",
+                        "cqf-expression:",
+                    ];
+                    if expression_kind.iter().any(|k| d.message.contains(k)) {
+                        assert!(
+                            d.message.contains("x-fhir-query") || d.message.contains("text/cql"),
+                            "{file}: a FHIRPath expression is not carried out: {} {}",
+                            d.path,
+                            d.message
+                        );
+                    }
                     *here.entry(kind_of(d)).or_default() += 1;
                 }
                 for (kind, n) in here {
@@ -142,9 +164,11 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
         println!("  {kind}: {templates} templates, {findings} findings");
     }
     // Pinned: a change in what loads, or in what is not carried out, must be seen here.
-    assert_eq!((clean, with_warnings), (58, 35), "clean and with warnings");
+    // 1433 findings before the SDC expressions were evaluated; one template gained a
+    // warning (an initialExpression written as a string, not an Expression).
+    assert_eq!((clean, with_warnings), (57, 36), "clean and with warnings");
     assert_eq!(failed, ["lforms__q-enableWhen-with-reference-loop.json"], "only the real condition loop fails");
-    assert_eq!(unsupported, 1433, "features not carried out");
+    assert_eq!(unsupported, 334, "features not carried out");
 }
 
 /// The kind of a "not carried out" finding: the extension it is about, or the element.
@@ -157,9 +181,6 @@ fn kind_of(d: &formwell_engine::Diagnostic) -> String {
     }
     if d.path.contains("modifierExtension") {
         return "modifierExtension".into();
-    }
-    if d.path.contains(".extension[") {
-        return "sdc-questionnaire-enableWhenExpression".into();
     }
     d.message.chars().take(50).collect()
 }

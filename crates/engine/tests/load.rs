@@ -155,18 +155,46 @@ fn real_world_slips_load_with_a_warning_at_their_path() {
 fn unsupported_features_load_and_are_listed_with_their_path() {
     let found = findings(json!({
         "resourceType": "Questionnaire", "status": "active",
-        "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-launchContext", "extension": []}],
+        "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-sourceQueries", "valueReference": {"reference": "#q"}}],
         "item": [
-            {"linkId": "bmi", "type": "decimal", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/fhirpath", "expression": "1"}}]},
-            {"linkId": "x", "type": "string", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression", "valueExpression": {"expression": "true"}}]},
+            {"linkId": "bmi", "type": "decimal", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/cql", "expression": "BMI"}}]},
+            {"linkId": "x", "type": "string", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression", "valueExpression": {"expression": "true and"}}]},
+            {"linkId": "q", "type": "string", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-initialExpression", "valueExpression": {"language": "application/x-fhir-query", "expression": "Patient?_id={{%patient.id}}"}}]},
+            {"linkId": "ok", "type": "decimal", "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/fhirpath", "expression": "1 + 1"}}]},
             {"linkId": "style", "type": "string", "extension": [{"url": "http://hl7.org/fhir/StructureDefinition/rendering-style", "valueString": "color:red"}]}
         ]
     }));
-    let unsupported: Vec<&str> = found.iter().filter(|f| f.0 == Severity::Unsupported).map(|f| f.1.as_str()).collect();
+    let unsupported: Vec<(&str, &str)> =
+        found.iter().filter(|f| f.0 == Severity::Unsupported).map(|f| (f.1.as_str(), f.2.as_str())).collect();
+    let paths: Vec<&str> = unsupported.iter().map(|u| u.0).collect();
     assert_eq!(
-        unsupported,
-        ["Questionnaire.extension[0]", "Questionnaire.item[0].extension[0]", "Questionnaire.item[1].extension[0]"],
-        "FHIRPath and population are listed; presentation hints are not"
+        paths,
+        ["Questionnaire.extension[0]", "Questionnaire.item[0].extension[0]", "Questionnaire.item[1].extension[0]", "Questionnaire.item[2].extension[0]"],
+        "population queries, CQL, an unreadable FHIRPath and record queries are listed; FHIRPath and presentation hints are not"
+    );
+    assert!(unsupported[1].1.contains("text/cql are not evaluated; the item is not calculated"), "{unsupported:?}");
+    assert!(
+        unsupported[2].1.contains("cannot be read") && unsupported[2].1.contains("the item is always shown"),
+        "{unsupported:?}"
+    );
+    assert!(unsupported[3].1.contains("x-fhir-query"), "{unsupported:?}");
+}
+
+#[test]
+fn calculated_items_that_read_each_other_cannot_load() {
+    let calc = |e: &str| json!([{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/fhirpath", "expression": e}}]);
+    let refused = Questionnaire::from_json(&json!({
+        "resourceType": "Questionnaire", "status": "active",
+        "item": [
+            {"linkId": "a", "type": "integer", "extension": calc("%resource.item.where(linkId='b').answer.value + 1")},
+            {"linkId": "b", "type": "integer", "extension": calc("%resource.item.where(linkId='a').answer.value + 1")}
+        ]
+    }))
+    .unwrap_err();
+    let errors: Vec<(&str, &str)> = refused.errors().map(|d| (d.path.as_str(), d.message.as_str())).collect();
+    assert_eq!(
+        errors,
+        [("Questionnaire.item[0].extension[0]", "calculated items read each other in a loop: a → b → a")]
     );
 }
 
@@ -236,8 +264,18 @@ fn a_condition_of_the_wrong_type_is_left_out_with_a_warning_not_the_whole_form()
     )
     .unwrap();
     let warnings: Vec<String> = loaded.diagnostics.iter().map(|d| d.to_string()).collect();
-    assert!(warnings.iter().any(|w| w.contains("Questionnaire.item[2].enableWhen[0].answerInteger") && w.contains("this condition is left out")), "{warnings:#?}");
-    assert!(warnings.iter().any(|w| w.contains("Questionnaire.item[3].enableWhen[0].answerCoding: \"text\" is a string question") && w.contains("left out")), "{warnings:#?}");
+    assert!(
+        warnings.iter().any(|w| w.contains("Questionnaire.item[2].enableWhen[0].answerInteger")
+            && w.contains("this condition is left out")),
+        "{warnings:#?}"
+    );
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("Questionnaire.item[3].enableWhen[0].answerCoding: \"text\" is a string question")
+                && w.contains("left out")),
+        "{warnings:#?}"
+    );
     let q = loaded.questionnaire;
     assert!(q.item_by_link_id("a").unwrap().enable_when.is_empty(), "the unreadable condition is gone");
     assert_eq!(q.item_by_link_id("b").unwrap().enable_when.len(), 1, "the other condition of b stays");

@@ -21,8 +21,7 @@ pub const OBSERVATION_EXTRACT: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationExtract";
 pub const ITEM_EXTRACTION_CONTEXT: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemExtractionContext";
-pub const ENABLE_WHEN_EXPRESSION: &str =
-    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression";
+pub const LAUNCH_CONTEXT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-launchContext";
 
 /// What the engine does with an extension it finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,37 +41,45 @@ pub(crate) fn handling(url: &str) -> Handling {
     const CORE: &str = "http://hl7.org/fhir/StructureDefinition/";
     if let Some(name) = url.strip_prefix(SDC) {
         return match name {
-            "enableWhenExpression" => Handling::Unsupported(
-                "FHIRPath enableWhenExpression is not evaluated; the item is always shown",
-            ),
-            "calculatedExpression" => Handling::Unsupported(
-                "FHIRPath calculatedExpression is not evaluated; the item is not calculated and can be answered by hand",
-            ),
-            "initialExpression" => Handling::Unsupported(
-                "FHIRPath initialExpression is not evaluated; the item starts empty",
-            ),
-            "answerExpression" => Handling::Unsupported(
-                "FHIRPath answerExpression is not evaluated; only the listed options are offered",
-            ),
-            "candidateExpression" | "contextExpression" => Handling::Unsupported("FHIRPath expressions are not evaluated"),
-            "launchContext" | "sourceQueries" | "itemPopulationContext" | "observationLinkPeriod" => {
+            // Read by the loader (form/expressions): carried out.
+            "enableWhenExpression"
+            | "calculatedExpression"
+            | "initialExpression"
+            | "answerExpression"
+            | "launchContext" => Handling::Supported,
+            "candidateExpression" | "contextExpression" => {
+                Handling::Unsupported("FHIRPath expressions are not evaluated")
+            }
+            "sourceQueries" | "itemPopulationContext" | "observationLinkPeriod" => {
                 Handling::Unsupported("pre-population from the record is not supported; the form starts empty")
             }
-            "templateExtract" | "itemExtractionContext" | "targetStructureMap" | "extractAllocateId"
-            | "definitionExtract" | "definitionExtractValue" => Handling::Unsupported(
+            "templateExtract"
+            | "itemExtractionContext"
+            | "targetStructureMap"
+            | "extractAllocateId"
+            | "definitionExtract"
+            | "definitionExtractValue" => Handling::Unsupported(
                 "template- and definition-based extraction is not supported; only observation-based extraction is",
             ),
-            "shortText" | "openLabel" | "width" | "entryMode" | "choiceColumn" | "assembledFrom" | "itemMedia"
-            | "preferredTerminologyServer" | "collapsible" | "columnCount" => Handling::Ignored,
+            "shortText"
+            | "openLabel"
+            | "width"
+            | "entryMode"
+            | "choiceColumn"
+            | "assembledFrom"
+            | "itemMedia"
+            | "preferredTerminologyServer"
+            | "collapsible"
+            | "columnCount" => Handling::Ignored,
             "minQuantity" | "maxQuantity" | "observationExtract" => Handling::Supported,
             _ => Handling::Unsupported("this SDC extension is not recognised and is ignored"),
         };
     }
     if let Some(name) = url.strip_prefix(CORE) {
         return match name {
-            "variable" | "cqf-expression" | "cqf-library" => {
-                Handling::Unsupported("FHIRPath variables and expressions are not evaluated")
-            }
+            // Read by the loader (form/expressions): carried out.
+            "variable" | "cqf-expression" => Handling::Supported,
+            "cqf-library" => Handling::Unsupported("CQL libraries are not evaluated"),
             "targetConstraint" => Handling::Unsupported("FHIRPath targetConstraint is not checked"),
             "questionnaire-answerRepeats" => Handling::Unsupported("answerRepeats is not supported"),
             "questionnaire-choiceOrientation"

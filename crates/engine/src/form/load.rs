@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::form::answer::{describe, AnswerValue, ValueKind};
 use crate::form::datatypes::{Coding, FhirDateTime};
 use crate::form::diagnostic::{Diagnostic, Diagnostics, LoadError, Severity};
+use crate::form::expressions::{self, TemplateExpressions};
 use crate::form::extension::{self, Handling};
 use crate::form::questionnaire::{
     AnswerOption, Constraints, EnableBehavior, EnableWhen, Item, ItemControl, ItemId, ItemType, Operator, Pattern,
@@ -75,6 +76,7 @@ struct Loader {
     items: Vec<Item>,
     pending: Vec<PendingCondition>,
     value_sets: HashMap<String, Vec<Coding>>,
+    expressions: TemplateExpressions,
 }
 
 const ITEM_PROPERTIES: &[&str] = &[
@@ -143,6 +145,29 @@ impl Loader {
             };
             if url == extension::OBSERVATION_EXTRACT {
                 observation_extract = self.ext_bool(ext, &path).unwrap_or(false);
+            } else if expressions::kind_of(url).is_some() {
+                // At the questionnaire level an expression serves by its name, as a variable.
+                if let Some((name, e)) = expressions::read(ext, &path, "the variable is empty", &mut self.d) {
+                    match name {
+                        Some(name) => self.expressions.variables.push((name, e)),
+                        None => self.d.warn(&path, "an expression here without a name cannot be used; ignored"),
+                    }
+                }
+            } else if url == extension::LAUNCH_CONTEXT {
+                let name = ext
+                    .get("extension")
+                    .and_then(Value::as_array)
+                    .and_then(|parts| parts.iter().find(|p| p.get("url").and_then(Value::as_str) == Some("name")))
+                    .and_then(|p| p.pointer("/valueCoding/code").or(p.get("valueId")).and_then(Value::as_str));
+                let kind = ext
+                    .get("extension")
+                    .and_then(Value::as_array)
+                    .and_then(|parts| parts.iter().find(|p| p.get("url").and_then(Value::as_str) == Some("type")))
+                    .and_then(|p| p.get("valueCode").and_then(Value::as_str));
+                match (name, kind) {
+                    (Some(n), Some(k)) => self.expressions.launch_context.push((n.to_owned(), k.to_owned())),
+                    _ => self.d.warn(&path, "a launch context needs a name and a type; ignored"),
+                }
             } else if let Handling::Unsupported(why) = extension::handling(url) {
                 self.d.unsupported(&path, format!("{url}: {why}"));
             }
@@ -162,6 +187,13 @@ impl Loader {
 
         let by_link_id = self.index_link_ids();
         let dependents = self.resolve_conditions(&by_link_id);
+        self.expressions.items.resize(self.items.len(), Default::default());
+        expressions::resolve(&mut self.expressions, &self.items, &mut self.d);
+        if !self.expressions.is_empty() {
+            self.expressions.source = Some(std::sync::Arc::new(json.clone()));
+        } else {
+            self.expressions.items.clear();
+        }
         let evaluation_order = self.evaluation_order();
         let mut evaluation_rank = vec![0; self.items.len()];
         for (rank, item) in evaluation_order.iter().enumerate() {
@@ -186,6 +218,7 @@ impl Loader {
             dependents,
             evaluation_order,
             evaluation_rank,
+            expressions: std::mem::take(&mut self.expressions),
         })
     }
 
@@ -278,6 +311,17 @@ impl Loader {
         self.initial_values(object, path, &mut item);
         self.conditions(object, path, &mut item);
         self.item_extensions(object, path, &mut item);
+        let text_extensions = object.get("_text").and_then(|t| t.get("extension")).and_then(Value::as_array);
+        for (i, ext) in text_extensions.map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+            if ext.get("url").and_then(Value::as_str) == Some(expressions::CQF_EXPRESSION) {
+                self.item_expression(
+                    ext,
+                    &format!("{path}._text.extension[{i}]"),
+                    expressions::CQF_EXPRESSION,
+                    &mut item,
+                );
+            }
+        }
         self.modifier_extensions(object, path);
 
         self.items.push(item);
@@ -491,7 +535,8 @@ impl Loader {
                 // the meaning of the rest of the form is clear, so only this condition is
                 // left out, said as a warning, rather than refusing the whole form.
                 Err(e) => {
-                    self.d.warn(format!("{cpath}.{}", e.property), format!("{}; this condition is left out", e.message));
+                    self.d
+                        .warn(format!("{cpath}.{}", e.property), format!("{}; this condition is left out", e.message));
                     continue;
                 }
             };
@@ -548,6 +593,52 @@ impl Loader {
         };
     }
 
+    /// An SDC expression on an item, kept with the item's others.
+    fn item_expression(&mut self, ext: &Value, path: &str, url: &str, item: &mut Item) {
+        use expressions::Kind;
+        let Some(kind) = expressions::kind_of(url) else { return };
+        let instead = match kind {
+            Kind::Variable => "the variable is empty",
+            Kind::Calculated => "the item is not calculated and can be answered by hand",
+            Kind::EnableWhen => {
+                item.has_unsupported_enable_expression = true;
+                "the item is always shown"
+            }
+            Kind::Initial => "the item starts empty",
+            Kind::AnswerOptions => "only the listed options are offered",
+            Kind::Text => "the item's own text is shown",
+        };
+        let Some((name, e)) = expressions::read(ext, path, instead, &mut self.d) else { return };
+        let index = item.id.index();
+        if self.expressions.items.len() <= index {
+            self.expressions.items.resize(index + 1, Default::default());
+        }
+        let slot = &mut self.expressions.items[index];
+        // A named expression is also a variable for the item and those below it (SDC).
+        if let (Some(n), false) = (&name, matches!(kind, Kind::Variable)) {
+            slot.variables.push((n.clone(), e.clone()));
+        }
+        match kind {
+            Kind::Variable => match name {
+                Some(n) => slot.variables.push((n, e)),
+                None => self.d.warn(path, "a variable without a name cannot be used; ignored"),
+            },
+            // A calculated value is the template's, not typed: read-only, as LHC-Forms and
+            // Smart Forms show it (a score typed over would be a wrong score).
+            Kind::Calculated => {
+                item.read_only = true;
+                slot.calculated = Some(e)
+            }
+            Kind::EnableWhen => {
+                item.has_unsupported_enable_expression = false;
+                slot.enable_when = Some(e)
+            }
+            Kind::Initial => slot.initial = Some(e),
+            Kind::AnswerOptions => slot.answer_options = Some(e),
+            Kind::Text => slot.text = Some(e),
+        }
+    }
+
     fn item_extensions(&mut self, object: &Map<String, Value>, path: &str, item: &mut Item) {
         for (i, ext) in array(object, "extension").iter().enumerate() {
             let epath = format!("{path}.extension[{i}]");
@@ -600,16 +691,12 @@ impl Loader {
                 // A group that registers a person: carried out. Other extraction contexts
                 // (other resources, expressions) are not.
                 extension::ITEM_EXTRACTION_CONTEXT
-                    if item.kind == ItemType::Group && ext.get("valueCode").and_then(Value::as_str) == Some("Patient") =>
+                    if item.kind == ItemType::Group
+                        && ext.get("valueCode").and_then(Value::as_str) == Some("Patient") =>
                 {
                     item.creates_patient = true
                 }
-                extension::ENABLE_WHEN_EXPRESSION => {
-                    item.has_unsupported_enable_expression = true;
-                    if let Handling::Unsupported(why) = extension::handling(url) {
-                        self.d.unsupported(&epath, why);
-                    }
-                }
+                _ if expressions::kind_of(url).is_some() => self.item_expression(ext, &epath, url, item),
                 _ => {
                     if let Handling::Unsupported(why) = extension::handling(url) {
                         self.d.unsupported(&epath, format!("{url}: {why}"));

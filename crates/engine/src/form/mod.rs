@@ -7,6 +7,7 @@
 pub mod answer;
 pub mod datatypes;
 pub mod diagnostic;
+pub mod expressions;
 pub(crate) mod extension;
 pub mod input;
 pub mod load;

@@ -344,6 +344,8 @@ pub struct Questionnaire {
     pub(crate) evaluation_order: Vec<ItemId>,
     /// Each item's position in `evaluation_order`.
     pub(crate) evaluation_rank: Vec<u32>,
+    /// The SDC expressions (variables, calculated values, enableWhenExpression, ...).
+    pub expressions: crate::form::expressions::TemplateExpressions,
 }
 
 impl Questionnaire {

@@ -13,14 +13,25 @@
 //! only where an instance actually switched between enabled and disabled (a disabled
 //! question counts as unanswered for the conditions that name it).
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::form::answer::AnswerValue;
 use crate::form::datatypes::{Coding, FhirDate};
+use crate::form::expressions::{self, Computed, LaunchContext, Reach};
 use crate::form::input::{parse_input, NotAValue};
-use crate::form::questionnaire::{EnableBehavior, EnableWhen, ItemId, ItemType, Operator, Questionnaire};
+use crate::form::questionnaire::{AnswerOption, EnableBehavior, EnableWhen, Item, ItemId, ItemType, Operator, Questionnaire};
 use crate::form::validation::{check_group, check_question, Issue, QuestionFacts};
+
+/// What a launch context filled in (`initialExpression`), and what it could not, with why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prepopulation {
+    /// linkIds filled.
+    pub filled: Vec<String>,
+    /// linkIds left empty, and why.
+    pub not_filled: Vec<(String, String)>,
+}
 
 /// One instance of an item in a filled form. Ids are never reused, so a renderer can key
 /// its widgets by them.
@@ -186,6 +197,12 @@ pub struct FormState {
     /// Today, as the device says: the engine reads no clock, so it is told (a date of
     /// birth cannot be after it).
     today: Option<FhirDate>,
+    /// What the template's expressions last gave (form/expressions).
+    computed: Computed,
+    /// The launch context the caller gave (`%patient`, `%user`, `%encounter`).
+    launch: Arc<LaunchContext>,
+    /// What it filled in.
+    prepopulation: Prepopulation,
 }
 
 impl FormState {
@@ -197,7 +214,142 @@ impl FormState {
             form.fill_initial(root);
         }
         form.reevaluate_all();
+        form.fill_initial_expressions();
         form
+    }
+
+    /// Gives the form its launch context (`%patient`, `%user`, `%encounter`: FHIR
+    /// resources by name) and fills the questions an `initialExpression` can now answer
+    /// that are still empty. Says what was filled and what could not be, and why.
+    pub fn set_launch_context(&mut self, launch: LaunchContext) -> Prepopulation {
+        self.launch = Arc::new(launch);
+        self.prepopulation = self.fill_initial_expressions();
+        self.prepopulation.clone()
+    }
+
+    /// Fills empty questions from their `initialExpression`s.
+    fn fill_initial_expressions(&mut self) -> Prepopulation {
+        let q = self.questionnaire.clone();
+        if !q.expressions.items.iter().any(|x| x.initial.is_some()) {
+            return Prepopulation::default();
+        }
+        let outcome = expressions::evaluate(self, &self.launch, self.today, Reach::All, true);
+        let mut report = Prepopulation::default();
+        for (node, values) in outcome.initial {
+            if let Some(item) = self.node(node).map(|n| q.item(n.item).link_id.clone()) {
+                report.filled.push(item);
+            }
+            self.set_loaded_answers(node, values);
+        }
+        let problems: std::collections::HashMap<&str, &str> =
+            outcome.evaluated.iter().filter_map(|(p, why)| Some((p.as_str(), why.as_deref()?))).collect();
+        for (index, x) in q.expressions.items.iter().enumerate() {
+            let Some(e) = &x.initial else { continue };
+            let link_id = &q.items()[index].link_id;
+            if !report.filled.contains(link_id) && !report.not_filled.iter().any(|(l, _)| l == link_id) {
+                let why = problems.get(e.path.as_str()).map(|m| m.to_string());
+                report
+                    .not_filled
+                    .push((link_id.clone(), why.unwrap_or_else(|| "the record has no value for it".into())));
+            }
+        }
+        self.reevaluate_all();
+        report
+    }
+
+    /// Re-evaluates the template's expressions that a change reaches, until nothing more
+    /// changes: enableWhenExpression switches, calculated values, dynamic text and answer
+    /// lists. `changed` is the item whose answers changed (`None`: evaluate everything).
+    fn run_expressions(&mut self, changed: Option<ItemId>) {
+        let q = self.questionnaire.clone();
+        if q.expressions.is_empty() {
+            return;
+        }
+        // What the change reaches: the item, and what its enableWhen conditions switch.
+        let mut reached: Option<Vec<ItemId>> = changed.map(|c| self.reached_by(&[c]));
+        // Calculated items that feed each other settle in as many passes as the longest
+        // chain; loops cannot load, and the bound stops anything else.
+        let passes = 2 + q.expressions.items.iter().filter(|x| x.calculated.is_some()).count().min(50);
+        for _ in 0..passes {
+            if reached.as_ref().is_some_and(|r| !r.iter().any(|i| q.expressions.read_by_any(*i))) {
+                return;
+            }
+            let reach = match &reached {
+                Some(items) => Reach::Items(items),
+                None => Reach::All,
+            };
+            let mut outcome = expressions::evaluate(self, &self.launch, self.today, reach, false);
+            let switched = self.computed.merge(&mut outcome);
+            let mut moved: Vec<ItemId> = switched.iter().filter_map(|n| self.node(*n).map(|n| n.item)).collect();
+            if !switched.is_empty() {
+                self.settle(switched.into_iter().collect());
+            }
+            for (node, values) in outcome.calculated {
+                if self.node(node).is_some_and(|n| n.answers != values) {
+                    moved.extend(self.node(node).map(|n| n.item));
+                    self.replace_answers(node, values, None, false);
+                }
+            }
+            if moved.is_empty() {
+                break;
+            }
+            reached = Some(self.reached_by(&moved));
+        }
+    }
+
+    /// The items a change to these items' answers or enablement can alter as expressions
+    /// see them: the items, what their enableWhen conditions switch, and everything below.
+    fn reached_by(&self, items: &[ItemId]) -> Vec<ItemId> {
+        let q = &self.questionnaire;
+        let mut out: Vec<ItemId> = items.to_vec();
+        let mut i = 0;
+        while i < out.len() {
+            let item = out[i];
+            for &d in q.dependents_of(item).iter().chain(&q.item(item).children) {
+                if !out.contains(&d) {
+                    out.push(d);
+                }
+            }
+            i += 1;
+        }
+        out.sort();
+        out
+    }
+
+    /// What the template's expressions give: dynamic text, answer lists, and the
+    /// expressions that could not be evaluated.
+    pub fn computed(&self) -> &Computed {
+        &self.computed
+    }
+
+    /// The dynamic text of an instance, when its template gives one.
+    pub fn text_of(&self, node: NodeId) -> Option<&str> {
+        self.computed.text.get(&node).map(String::as_str)
+    }
+
+    /// An instance's item as a person should see it now: its dynamic text and the options
+    /// its `answerExpression` gives, where the template has them; otherwise the item.
+    pub fn item_as_shown(&self, node: NodeId) -> Option<Cow<'_, Item>> {
+        let item = self.questionnaire.item(self.node(node)?.item);
+        let (text, options) = (self.computed.text.get(&node), self.computed.options.get(&node));
+        if text.is_none() && options.is_none() {
+            return Some(Cow::Borrowed(item));
+        }
+        let mut shown = item.clone();
+        if let Some(t) = text {
+            shown.text = Some(t.clone());
+            shown.rendered_text = None;
+        }
+        if let Some(options) = options {
+            shown.answer_options =
+                options.iter().map(|v| AnswerOption { value: v.clone(), initial_selected: false }).collect();
+        }
+        Some(Cow::Owned(shown))
+    }
+
+    /// What the launch context filled in, and what it could not (and why).
+    pub fn prepopulation(&self) -> &Prepopulation {
+        &self.prepopulation
     }
 
     /// Tells the form what day it is, and checks its answers again against it.
@@ -236,6 +388,9 @@ impl FormState {
             counted_required: Vec::new(),
             completeness: Completeness::default(),
             today: None,
+            computed: Computed::default(),
+            launch: Arc::new(LaunchContext::new()),
+            prepopulation: Prepopulation::default(),
         };
         for &root in &questionnaire.roots {
             for _ in 0..form.initial_instances(root) {
@@ -348,6 +503,22 @@ impl FormState {
 
     /// Carries out an action and brings the evaluation up to date.
     pub fn apply(&mut self, action: Action) -> Result<Option<NodeId>, ActionError> {
+        let changed = match &action {
+            Action::SetAnswer { node, .. }
+            | Action::SetAnswers { node, .. }
+            | Action::SetInput { node, .. }
+            | Action::SetUnit { node, .. }
+            | Action::Clear { node } => self.node(*node).map(|n| n.item),
+            Action::AddInstance { .. } | Action::RemoveInstance { .. } => None,
+        };
+        let result = self.apply_action(action);
+        if result.is_ok() {
+            self.run_expressions(changed);
+        }
+        result
+    }
+
+    fn apply_action(&mut self, action: Action) -> Result<Option<NodeId>, ActionError> {
         match action {
             Action::SetAnswer { node, value } => {
                 self.check_answerable(node)?;
@@ -587,6 +758,7 @@ impl FormState {
         for node in all {
             self.refresh(node);
         }
+        self.run_expressions(None);
     }
 
     /// Re-checks the conditions of the queued instances and carries every switch between
@@ -686,6 +858,9 @@ impl FormState {
     /// unanswered.
     fn conditions_hold(&self, node: NodeId) -> bool {
         let Some(n) = self.node(node) else { return false };
+        if self.computed.disabled.contains(&node) {
+            return false;
+        }
         let item = self.questionnaire.item(n.item);
         if item.enable_when.is_empty() {
             return true;

@@ -23,6 +23,26 @@ pub struct Person {
 }
 
 impl Person {
+    /// The person as a Patient resource for a form's launch context (`%patient`): what
+    /// the tablet knows of them (record id, name, date of birth, NHS number), nothing more.
+    pub fn as_launch_patient(&self) -> Value {
+        let mut patient = serde_json::json!({"resourceType": "Patient"});
+        if let Some(id) = self.reference.as_deref().and_then(|r| r.strip_prefix("Patient/")) {
+            patient["id"] = Value::String(id.to_owned());
+        }
+        let words: Vec<&str> = self.name.split_whitespace().collect();
+        if let Some((family, given)) = words.split_last() {
+            patient["name"] = serde_json::json!([{"text": self.name, "family": family, "given": given}]);
+        }
+        if let Some(born) = &self.birth_date {
+            patient["birthDate"] = Value::String(born.to_string());
+        }
+        if let Some(nhs) = &self.nhs_number {
+            patient["identifier"] = serde_json::json!([{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": nhs}]);
+        }
+        patient
+    }
+
     /// From a FHIR Patient resource (as a search or a read returns it).
     pub fn from_patient(patient: &Value) -> Option<Person> {
         let id = patient["id"].as_str()?;

@@ -91,3 +91,31 @@ pub fn typed_text(kind: &str, choice: usize) -> &'static str {
     };
     pool[choice % pool.len()]
 }
+
+/// A questionnaire of `items` items of which `calculated` are totals: groups of integer
+/// questions, each followed by a calculated item summing two of them (the shape of a
+/// scored instrument), named by linkId as real templates do.
+#[allow(dead_code)]
+pub fn calculated_questionnaire(items: usize, calculated: usize) -> Value {
+    let questions = items - calculated;
+    let per_total = questions / calculated;
+    let mut out = Vec::with_capacity(items);
+    for c in 0..calculated {
+        for k in 0..per_total {
+            out.push(
+                json!({"linkId": format!("q{}", c * per_total + k), "type": "integer", "text": format!("Score {k}")}),
+            );
+        }
+        let a = format!("q{}", c * per_total);
+        let b = format!("q{}", c * per_total + 1);
+        out.push(json!({
+            "linkId": format!("total{c}"), "type": "integer", "text": "Total", "readOnly": true,
+            "extension": [{
+                "url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression",
+                "valueExpression": {"language": "text/fhirpath", "expression": format!(
+                    "%resource.item.where(linkId='{a}').answer.value + %resource.item.where(linkId='{b}').answer.value")}
+            }]
+        }));
+    }
+    json!({"resourceType": "Questionnaire", "status": "active", "item": out})
+}

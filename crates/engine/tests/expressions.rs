@@ -1,0 +1,161 @@
+//! The SDC expressions on real templates from the shared corpus (read from
+//! ../shared/data/questionnaires, which CI has): scores, enableWhenExpression, dynamic text,
+//! variables and their scope, named expressions, answer lists and prepopulation.
+
+use std::sync::Arc;
+
+use formwell_engine::form::expressions::LaunchContext;
+use formwell_engine::{Action, AnswerValue, FormState, NodeId, Questionnaire};
+use serde_json::json;
+
+fn corpus(name: &str) -> FormState {
+    let path = format!("{}/../../../shared/data/questionnaires/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let loaded = Questionnaire::parse(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+    FormState::new(Arc::new(loaded.questionnaire))
+}
+
+fn node(form: &FormState, link_id: &str) -> NodeId {
+    form.node_by_link_id(link_id).unwrap_or_else(|| panic!("no {link_id}"))
+}
+
+fn answers(form: &FormState, link_id: &str) -> Vec<AnswerValue> {
+    form.node(node(form, link_id)).unwrap().answers.clone()
+}
+
+fn set(form: &mut FormState, link_id: &str, value: Option<AnswerValue>) {
+    let n = node(form, link_id);
+    form.apply(Action::SetAnswer { node: n, value }).unwrap();
+}
+
+/// Chooses the option at `index` of a choice question.
+fn choose(form: &mut FormState, link_id: &str, index: usize) {
+    let q = form.questionnaire().clone();
+    let option = q.item_by_link_id(link_id).unwrap().answer_options[index].value.clone();
+    set(form, link_id, Some(option));
+}
+
+fn decimal(form: &FormState, link_id: &str) -> Option<f64> {
+    match answers(form, link_id).as_slice() {
+        [AnswerValue::Decimal(d)] => Some(*d),
+        [AnswerValue::Integer(i)] => Some(*i as f64),
+        [] => None,
+        other => panic!("{link_id}: {other:?}"),
+    }
+}
+
+const PHQ9: [&str; 9] =
+    ["/44250-9", "/44255-8", "/44259-0", "/44254-1", "/44251-7", "/44258-2", "/44252-5", "/44253-3", "/44260-8"];
+
+#[test]
+fn phq9_total_is_the_published_sum_of_its_answers_scores() {
+    // Each answer list runs 0 (not at all) to 3 (nearly every day); the total is their sum.
+    for (choices, total) in [([0usize; 9], 0.0), ([3; 9], 27.0), ([1, 2, 0, 3, 1, 1, 0, 2, 3], 13.0)] {
+        let mut form = corpus("lforms__phq9.json");
+        assert_eq!(decimal(&form, "/44261-6"), None, "no total before any answer");
+        for (q, c) in PHQ9.iter().zip(choices) {
+            choose(&mut form, q, c);
+        }
+        assert_eq!(decimal(&form, "/44261-6"), Some(total), "{choices:?}");
+        // The total travels in the response like any answer.
+        let response = form.to_response(&Default::default()).to_string();
+        assert!(response.contains("\"linkId\":\"/44261-6\""), "{response}");
+    }
+    // Changing one answer moves the total; clearing every answer empties it.
+    let mut form = corpus("lforms__phq9.json");
+    choose(&mut form, PHQ9[0], 2);
+    assert_eq!(decimal(&form, "/44261-6"), Some(2.0));
+    choose(&mut form, PHQ9[0], 1);
+    assert_eq!(decimal(&form, "/44261-6"), Some(1.0));
+    set(&mut form, PHQ9[0], None);
+    assert_eq!(decimal(&form, "/44261-6"), None);
+}
+
+#[test]
+fn enable_when_expression_switches_as_the_numbers_change() {
+    let mut form = corpus("lforms__enableWhenExpressionTest.json");
+    let q4 = node(&form, "q4");
+    assert!(!form.evaluate().is_enabled(q4), "hidden until the numbers total 5");
+    set(&mut form, "n1", Some(AnswerValue::Decimal(2.0)));
+    set(&mut form, "n2", Some(AnswerValue::Decimal(2.5)));
+    assert!(!form.evaluate().is_enabled(q4));
+    set(&mut form, "n3", Some(AnswerValue::Decimal(0.5)));
+    assert!(form.evaluate().is_enabled(q4), "2 + 2.5 + 0.5 = 5");
+    set(&mut form, "q4", Some(AnswerValue::String("shown".into())));
+    set(&mut form, "n1", None);
+    assert!(!form.evaluate().is_enabled(q4));
+    assert!(!form.to_response(&Default::default()).to_string().contains("shown"), "a hidden answer is not sent");
+}
+
+#[test]
+fn dynamic_text_follows_the_answer_it_names() {
+    let mut form = corpus("androidfhir__behavior_dynamic_question_text.json");
+    let date = node(&form, "2");
+    choose(&mut form, "1", 0);
+    let first = form.text_of(date).unwrap().to_owned();
+    choose(&mut form, "1", 1);
+    let second = form.text_of(date).unwrap().to_owned();
+    let q = form.questionnaire().clone();
+    let label = |i: usize| q.item_by_link_id("1").unwrap().answer_options[i].value.label();
+    assert_eq!(first, format!("Provide \"{}\" Date", label(0)));
+    assert_eq!(second, format!("Provide \"{}\" Date", label(1)));
+}
+
+#[test]
+fn variables_are_scoped_to_their_item_and_below() {
+    // Group A: X = field B, Y = X + 2; field C = Y + 4 + Z (Z = 1, its own).
+    // Group B has its own X (field C's value); field D = Y + 5 sees no Y (Y is group A's);
+    // field E = X + 8 uses group B's X.
+    let mut form = corpus("lforms__variable-scope-test.json");
+    set(&mut form, "/groupA/fieldB", Some(AnswerValue::Integer(10)));
+    assert_eq!(decimal(&form, "/groupA/fieldC"), Some(17.0));
+    assert_eq!(decimal(&form, "/groupB/fieldD"), None, "Y is not in scope in group B");
+    assert_eq!(decimal(&form, "/groupB/fieldE"), Some(25.0));
+    assert!(form.computed().problems.iter().any(|(_, why)| why.contains("%Y is not defined")));
+}
+
+#[test]
+fn named_expressions_serve_as_variables_below_them() {
+    let mut form = corpus("lforms__named-expressions.json");
+    set(&mut form, "idA", Some(AnswerValue::Integer(1)));
+    assert_eq!(decimal(&form, "idB"), Some(2.0));
+    assert_eq!(decimal(&form, "idB.1"), Some(3.0));
+    assert_eq!(decimal(&form, "idC"), Some(6.0), "varD = B + 2 = 4, varE = 5, C = 6");
+    // Calculated items are read-only to people; the calculation still moves them.
+    let b = node(&form, "idB");
+    assert!(form.apply(Action::SetAnswer { node: b, value: Some(AnswerValue::Integer(9)) }).is_err());
+}
+
+#[test]
+fn answer_expression_lists_what_another_answer_gives() {
+    let mut form = corpus("lforms__calculatedListAnwers.json");
+    choose(&mut form, "inputList", 1);
+    let chosen = answers(&form, "inputList");
+    assert_eq!(answers(&form, "calculatedAnswer"), chosen, "a calculated choice takes the coding");
+    let options = form.computed().options.get(&node(&form, "calculatedListOption")).cloned().unwrap_or_default();
+    assert_eq!(options, chosen, "the list offers what was calculated");
+}
+
+#[test]
+fn prepopulation_fills_from_the_launch_context_and_says_what_it_could_not() {
+    let mut form = corpus("lforms__ussg-fhp.json");
+    let before: Vec<String> = form.nodes().filter(|n| !n.answers.is_empty()).map(|n| format!("{:?}", n.item)).collect();
+    let mut launch = LaunchContext::new();
+    launch.insert(
+        "patient".into(),
+        json!({"resourceType": "Patient", "id": "p1", "name": [{"given": ["Amina", "K"], "family": "Begum"}], "birthDate": "1992-05-03", "gender": "female"}),
+    );
+    let report = form.set_launch_context(launch);
+    assert_eq!(report.filled.len(), 3, "name, birth date and gender: {report:?}");
+    let text = form.to_response(&Default::default()).to_string();
+    assert!(text.contains("Amina Begum"), "{text}");
+    assert!(text.contains("1992-05-03"), "{text}");
+    assert!(text.contains("LA3-6"), "FHIR's gender code \"female\" is the template's option Female (LA3-6): {text}");
+    assert!(before.len() < form.nodes().filter(|n| !n.answers.is_empty()).count());
+    // Without a patient nothing is guessed, and the report says why.
+    let form = corpus("lforms__ussg-fhp.json");
+    let mut empty = form.clone();
+    let report = empty.set_launch_context(LaunchContext::new());
+    assert!(report.filled.is_empty(), "{report:?}");
+    assert!(report.not_filled.iter().any(|(_, why)| why.contains("%patient is not defined")), "{report:?}");
+}

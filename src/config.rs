@@ -78,6 +78,9 @@ pub struct AppConfig {
     /// In a partner's page (`embed`): no sign-in, no tablet storage; the portal's token
     /// and person, and how the portal hears what happens.
     pub embedding: Option<crate::embed::Embedding>,
+    /// FHIR resources a portal gives for prepopulation (`%patient`, `%user`, `%encounter`),
+    /// beyond what the chosen person says.
+    pub launch: formwell_engine::form::expressions::LaunchContext,
 }
 
 /// Something the app fetches at start (the ruleset, the template library), as far as it
@@ -128,11 +131,22 @@ impl Default for AppConfig {
             public_token_ignored: false,
             person: None,
             embedding: None,
+            launch: Default::default(),
         }
     }
 }
 
 impl AppConfig {
+    /// The launch context a form starts from: what the portal gave, and the chosen person
+    /// as `%patient` when it gave no Patient.
+    pub fn launch_context(&self) -> formwell_engine::form::expressions::LaunchContext {
+        let mut launch = self.launch.clone();
+        if let Some(person) = self.person.as_ref().filter(|_| !launch.contains_key("patient")) {
+            launch.insert("patient".into(), person.as_launch_patient());
+        }
+        launch
+    }
+
     /// Applies one setting by name; unknown names are ignored.
     fn set(&mut self, key: &str, value: String) {
         if value.is_empty() {

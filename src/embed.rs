@@ -59,6 +59,9 @@ pub struct EmbedOptions {
     /// Answers to start from (a QuestionnaireResponse, as `response()` gives it): those whose
     /// questions the template still has are kept (the studio's reloads).
     pub response: Option<Value>,
+    /// FHIR resources for prepopulation, by launch context name (`patient`, `user`,
+    /// `encounter`): the portal's record of the person, fuller than a name.
+    pub launch: formwell_engine::form::expressions::LaunchContext,
 }
 
 impl EmbedOptions {
@@ -69,7 +72,7 @@ impl EmbedOptions {
         let object = json.as_object().ok_or("the options are not an object")?;
         let known = [
             "template", "templateUrl", "questionnaire", "fhir", "token", "patient", "patientName", "practitioner", "author",
-            "setting", "lang", "sendTimeoutMs", "embedder", "response",
+            "setting", "lang", "sendTimeoutMs", "embedder", "response", "launchContext",
         ];
         if let Some(unknown) = object.keys().find(|k| !known.contains(&k.as_str())) {
             return Err(format!("there is no option \"{}\" (the options are: {})", clip(unknown), known.join(", ")));
@@ -133,13 +136,16 @@ impl EmbedOptions {
             Some(r) if r["resourceType"] == "QuestionnaireResponse" => Some(r.clone()),
             Some(_) => return Err("the option \"response\" must be a QuestionnaireResponse".into()),
         };
+        let patient = reference("patient", "Patient")?;
+        let launch = launch_context(object.get("launchContext"), patient.as_deref())?;
         Ok(EmbedOptions {
+            launch,
             response,
             embedder,
             template,
             fhir,
             token,
-            patient: reference("patient", "Patient")?,
+            patient,
             patient_name: text("patientName")?,
             practitioner: reference("practitioner", "Practitioner")?,
             author: text("author")?,
@@ -152,8 +158,13 @@ impl EmbedOptions {
     /// The configuration the form runs under: the record system, setting and person the
     /// portal gave; nothing from the app's own configuration file.
     fn config(&self, embedding: Embedding) -> AppConfig {
-        let mut config =
-            AppConfig { setting: self.setting.clone(), staff: self.author.clone(), embedding: Some(embedding), ..AppConfig::default() };
+        let mut config = AppConfig {
+            setting: self.setting.clone(),
+            staff: self.author.clone(),
+            embedding: Some(embedding),
+            launch: self.launch.clone(),
+            ..AppConfig::default()
+        };
         config.send_timeout_ms = self.send_timeout_ms;
         if let Some(base) = &self.fhir {
             config.backend = Some(Backend {
@@ -174,6 +185,42 @@ impl EmbedOptions {
         });
         config
     }
+}
+
+/// The `launchContext` option: FHIR resources by name. `patient` must be a Patient, and the
+/// one the `patient` option names when both are given; `user` a Practitioner,
+/// PractitionerRole, Patient or RelatedPerson; `encounter` an Encounter.
+fn launch_context(
+    value: Option<&Value>,
+    patient: Option<&str>,
+) -> Result<formwell_engine::form::expressions::LaunchContext, String> {
+    let mut launch = formwell_engine::form::expressions::LaunchContext::new();
+    let object = match value {
+        None | Some(Value::Null) => return Ok(launch),
+        Some(Value::Object(o)) => o,
+        Some(_) => return Err("the option \"launchContext\" must be an object of FHIR resources by name".into()),
+    };
+    for (name, resource) in object {
+        let kind = resource.get("resourceType").and_then(Value::as_str).unwrap_or_default();
+        let allowed: &[&str] = match name.as_str() {
+            "patient" => &["Patient"],
+            "user" => &["Practitioner", "PractitionerRole", "Patient", "RelatedPerson"],
+            "encounter" => &["Encounter"],
+            "location" => &["Location"],
+            "study" => &["ResearchStudy"],
+            other => return Err(format!("launchContext has no \"{}\" (patient, user, encounter, location, study)", clip(other))),
+        };
+        if !allowed.contains(&kind) {
+            return Err(format!("launchContext.{name} must be a {}", allowed.join(" or ")));
+        }
+        if let (Some(named), Some(id)) = (patient.filter(|_| name == "patient"), resource.get("id").and_then(Value::as_str)) {
+            if named != format!("Patient/{id}") {
+                return Err(format!("launchContext.patient is Patient/{}, but the option patient names {named}", clip(id)));
+            }
+        }
+        launch.insert(name.clone(), resource.clone());
+    }
+    Ok(launch)
 }
 
 /// Only http(s) addresses: a `javascript:` or `data:` one must never be fetched.
@@ -511,5 +558,18 @@ mod tests {
         assert!(refused(json!({"template": "a", "sendTimeoutMs": 1})).contains("sendTimeoutMs"));
         assert!(refused(json!({"template": "a", "embedder": "https://portal.example/page"})).contains("not a web origin"));
         assert!(refused(json!({"template": "a", "embedder": "https://a.example; frame-ancestors *"})).contains("not a web origin"));
+    }
+
+    #[test]
+    fn a_launch_context_must_be_the_resources_it_names() {
+        let patient = json!({"resourceType": "Patient", "id": "12", "gender": "female"});
+        let ok = EmbedOptions::from_json(&json!({"template": "a", "patient": "Patient/12", "launchContext": {"patient": patient}}).to_string()).unwrap();
+        assert_eq!(ok.launch["patient"]["gender"], "female");
+        let observation = json!({"resourceType": "Observation"});
+        assert!(refused(json!({"template": "a", "launchContext": {"patient": observation}})).contains("must be a Patient"));
+        let other = json!({"resourceType": "Patient", "id": "99"});
+        assert!(refused(json!({"template": "a", "patient": "Patient/12", "launchContext": {"patient": other}})).contains("names Patient/12"));
+        assert!(refused(json!({"template": "a", "launchContext": {"secret": patient}})).contains("has no \"secret\""));
+        assert!(refused(json!({"template": "a", "launchContext": "Patient/12"})).contains("must be an object"));
     }
 }

@@ -169,7 +169,15 @@ pub fn form_page(props: &FormPageProps) -> Html {
     let state = {
         let resume = props.resume.clone();
         use_mut_ref(|| {
-            let mut form = resume.map(|r| r.form.clone()).unwrap_or_else(|| FormState::new(q.clone()));
+            // A resumed draft keeps its answers; a new form fills what the record can.
+            let mut form = match resume {
+                Some(r) => r.form.clone(),
+                None => {
+                    let mut form = FormState::new(q.clone());
+                    form.set_launch_context(config.as_ref().map(|c| c.launch_context()).unwrap_or_default());
+                    form
+                }
+            };
             form.set_today(crate::web::today());
             form
         })
@@ -188,6 +196,11 @@ pub fn form_page(props: &FormPageProps) -> Html {
         })
     };
     let autosave = use_memo(page.draft_id.clone(), |_| Rc::new(Autosave::default()));
+    let refilled = {
+        let page = page.dispatcher();
+        Callback::from(move |()| page.dispatch(PageEvent::Changed))
+    };
+    crate::prefill::use_record_prefill(state.clone(), config.clone(), props.resume.is_none(), refilled);
     // Whether this service may not use the template (then its guidance shows instead of
     // any question): linted once per template, ruleset and setting, not at every keystroke.
     let not_here = {
@@ -390,6 +403,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     if let Stage::Done(submission) = &page.stage {
         let again = {
             let (state, page, q, autosave) = (state.clone(), page.dispatcher(), q.clone(), (*autosave).clone());
+            let launch = config.as_ref().map(|c| c.launch_context()).unwrap_or_default();
             let template = props.template.source.clone();
             let embedded = embedding.is_some();
             Callback::from(move |_| {
@@ -400,6 +414,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 }
                 let mut fresh = FormState::new(q.clone());
                 fresh.set_today(crate::web::today());
+                fresh.set_launch_context(launch.clone());
                 *state.borrow_mut() = fresh;
                 page.dispatch(PageEvent::Again(new_draft_id()));
             })
@@ -454,11 +469,13 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
     let completeness = evaluation.completeness();
     let roots = form.roots().to_vec();
+    let prefilled = prefill_notice(&form);
     drop(form);
 
     html! {
         <ContextProvider<FormContext> context={context}>
             { banner }
+            { prefilled }
             { load_notice(&props.template.diagnostics) }
             <h1>{ q.display_title() }</h1>
             if let Some(description) = &q.description {
@@ -527,6 +544,37 @@ fn guard_view(page: &UseReducerHandle<PageState>, q: &std::sync::Arc<formwell_en
                     {on_confirm} {on_cancel} suggested={form.suggested_demographic_change()} read_back={form.read_back_to_person()} />
             }
         }
+    }
+}
+
+/// What the record filled in for staff to check, and what it could not (nothing is
+/// guessed: those questions are theirs to ask).
+fn prefill_notice(form: &FormState) -> Html {
+    let report = form.prepopulation();
+    if report.filled.is_empty() && report.not_filled.is_empty() {
+        return html! {};
+    }
+    let q = form.questionnaire();
+    let label = |link_id: &String| q.item_by_link_id(link_id).map(|i| i.label().to_owned()).unwrap_or_else(|| link_id.clone());
+    // Only questions on screen: a hidden item filled from the record is the template's business.
+    let shown = |link_id: &&String| {
+        let node = form.node_by_link_id(link_id).and_then(|n| form.node(n));
+        node.is_some_and(|n| form.evaluate().is_enabled(n.id) && !q.item(n.item).hidden)
+    };
+    let filled: Vec<String> = report.filled.iter().filter(shown).map(label).collect();
+    let missing: Vec<String> = report.not_filled.iter().map(|(l, _)| l).filter(shown).map(label).collect();
+    if filled.is_empty() && missing.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="notice" id="prefilled" role="status">
+            if !filled.is_empty() {
+                <p>{ format!("Filled in from the record (check them): {}.", filled.join("; ")) }</p>
+            }
+            if !missing.is_empty() {
+                <p>{ format!("The record did not say, so ask: {}.", missing.join("; ")) }</p>
+            }
+        </div>
     }
 }
 

@@ -57,7 +57,11 @@ pub fn item_view(props: &ItemViewProps) -> Html {
     let Some(node) = form.node(props.node) else { return html! {} };
     let evaluation = form.evaluate();
     let q = form.questionnaire().clone();
-    let item = q.item(node.item);
+    let shown = form.item_as_shown(props.node).and_then(|i| match i {
+        std::borrow::Cow::Owned(i) => Some(i),
+        std::borrow::Cow::Borrowed(_) => None,
+    });
+    let item = shown.as_ref().unwrap_or(q.item(node.item));
     if !evaluation.is_enabled(props.node) || item.hidden {
         return html! {};
     }

@@ -22,6 +22,7 @@ pub mod loaders;
 pub mod outbox;
 pub mod pages;
 pub mod person_picker;
+pub mod prefill;
 pub mod route;
 pub mod session;
 pub mod sign_in;

@@ -35,7 +35,7 @@ pub fn page(route: &Route, cx: PageContext<'_>) -> Html {
         };
     }
     // A form that writes to a record first asks whose record.
-    let picker = |then: Option<String>| {
+    let picker = |then: Option<Route>| {
         html! { <PersonPicker {then} library={cx.library.clone()} on_chosen={cx.on_person.clone()} /> }
     };
     let needs_person = config.backend.is_some() && config.person.is_none();
@@ -47,8 +47,8 @@ pub fn page(route: &Route, cx: PageContext<'_>) -> Html {
             None => not_found("Drafts are kept only when this app sends forms to a record system."),
         },
         Route::Home => html! { <Home on_open={cx.on_open} library={cx.library.clone()} /> },
-        Route::Person(then) => picker(then.clone()),
-        Route::Form(id) if needs_person => picker(Some(id.clone())),
+        Route::Person(then) => picker(then.clone().map(Route::Form)),
+        Route::Form(_) if needs_person => picker(Some(route.clone())),
         Route::Form(id) => match (cx.library.find(id), cx.library, &config.session) {
             (Some(template), _, Some(session)) => html! {
                 <FormStart key={id.clone()} template={template} session={session.clone()} person={config.person.clone()} />
@@ -57,7 +57,8 @@ pub fn page(route: &Route, cx: PageContext<'_>) -> Html {
             (None, LibraryState::Loading, _) => html! { <p class="loading" role="status">{ "Opening the form…" }</p> },
             (None, _, _) => not_found(&format!("There is no template called \"{id}\".")),
         },
-        Route::Opened if needs_person => picker(None),
+        // A form opened from a file or address goes on to that form, not back to the list.
+        Route::Opened if needs_person => picker(Some(Route::Opened)),
         Route::Opened => match cx.opened {
             Some(template) => html! { <FormPage key={template.source.clone()} template={template.clone()} /> },
             None => not_found("No template is open. Choose one from the list, or open a file."),

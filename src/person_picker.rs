@@ -13,8 +13,9 @@ use crate::web::{self, Exchange};
 
 #[derive(Properties, PartialEq)]
 pub struct PersonPickerProps {
-    /// The form to open once someone is chosen (a shipped template's id).
-    pub then: Option<String>,
+    /// Where to go once someone is chosen: the form they were chosen for (a shipped
+    /// template, or the one opened from a file or address); the list of forms when `None`.
+    pub then: Option<Route>,
     pub library: LibraryState,
     /// Chooses the person (and remembers them on the tablet).
     pub on_chosen: Callback<Person>,
@@ -49,7 +50,7 @@ pub fn person_picker(props: &PersonPickerProps) -> Html {
         Callback::from(move |_: MouseEvent| {
             on_chosen.emit(person.clone());
             // On to the form it was chosen for, or to the list of forms.
-            web::set_hash(&then.as_ref().map(|t| Route::Form(t.clone())).unwrap_or(Route::Home).hash());
+            web::set_hash(&then.clone().unwrap_or(Route::Home).hash());
         })
     };
     let on_search = {

@@ -313,6 +313,18 @@ pub fn lowercase(text: &str) -> String {
     text.to_lowercase()
 }
 
+/// Text in upper case, in any script: the browser's own `toUpperCase`.
+#[cfg(target_arch = "wasm32")]
+pub fn uppercase(text: &str) -> String {
+    String::from(js_sys::JsString::from(text).to_upper_case())
+}
+
+/// Text in upper case (natively).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn uppercase(text: &str) -> String {
+    text.to_uppercase()
+}
+
 /// Today where the tablet is (its local date), for what cannot be in the future.
 #[cfg(target_arch = "wasm32")]
 pub fn today() -> formwell_engine::FhirDate {

@@ -130,7 +130,12 @@ pub fn question_widget(props: &QuestionProps) -> Html {
     let form = ctx.state.borrow();
     let Some(node) = form.node(props.node) else { return html! {} };
     let q = form.questionnaire().clone();
-    let item = q.item(node.item);
+    // Dynamic text and options from the template's expressions, where it has them.
+    let shown = form.item_as_shown(props.node).and_then(|i| match i {
+        std::borrow::Cow::Owned(i) => Some(i),
+        std::borrow::Cow::Borrowed(_) => None,
+    });
+    let item = shown.as_ref().unwrap_or(q.item(node.item));
     let answers = node.answers.clone();
     let shown_text = node.typed.clone().unwrap_or_else(|| answers.first().map(input_text).unwrap_or_default());
     let unit = node.unit.clone();

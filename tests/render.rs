@@ -138,12 +138,26 @@ async fn groups_repeats_display_hidden_and_read_only() {
 #[tokio::test(flavor = "current_thread")]
 async fn a_template_with_warnings_says_so_above_the_form() {
     let html = render_items(json!([{"linkId": "x", "type": "string", "required": "true",
-        "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"expression": "1"}}]}]))
+        "extension": [{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/cql", "expression": "1"}}]}]))
     .await;
     assert!(html.contains("This form opened, but"), "{html}");
     assert!(html.contains("1 thing in the file had to be read generously"));
     assert!(html.contains("1 feature this app does not carry out yet"));
     assert!(html.contains("Questionnaire.item[0].required"));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_calculated_item_shows_its_value_and_dynamic_text_its_words() {
+    let calc = |e: &str| json!([{"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-calculatedExpression", "valueExpression": {"language": "text/fhirpath", "expression": e}}]);
+    let html = render_items(json!([
+        {"linkId": "a", "type": "integer", "text": "A", "initial": [{"valueInteger": 4}]},
+        {"linkId": "total", "type": "integer", "text": "Total", "readOnly": true, "extension": calc("%resource.item.where(linkId='a').answer.value * 2")},
+        {"linkId": "say", "type": "display", "text": "static", "_text": {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/cqf-expression",
+            "valueExpression": {"language": "text/fhirpath", "expression": "'A is ' + %resource.item.where(linkId='a').answer.value.toString()"}}]}}
+    ]))
+    .await;
+    assert!(html.contains(r#"value="8""#), "the total is calculated: {html}");
+    assert!(html.contains("A is 4") && !html.contains("static"), "the display item shows its dynamic text: {html}");
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -1,0 +1,99 @@
+// The SDC expressions in the browser, on real templates from the shared corpus (served
+// under /corpus/ from ../shared, which CI has): a score that adds up as answers are
+// chosen, a question an expression shows, text that follows an answer, and a form filled
+// from the person's Patient as the independent FHIR server (tests/fhir-server) holds it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, startBackend, launch, newPage, tick, signIn, recordReady } from './harness.mjs';
+
+let server, fhir, browser;
+before(async () => { server = await startServer(); fhir = await startBackend(server.url, 'medplum'); browser = await launch(); });
+after(async () => { await browser?.close(); await server?.close(); await fhir?.close(); });
+
+const open = async (page, file) => {
+  await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/corpus/${file}`)}`);
+  await page.waitForSelector('form.questionnaire');
+};
+
+test('the PHQ-9 total adds up the scores of the answers as they are chosen, and cannot be typed over', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/#/`);
+  await open(page, 'lforms__phq9.json');
+  const total = page.getByLabel('Patient health questionnaire 9 item total score', { exact: false });
+  assert.equal(await total.inputValue(), '');
+  // Nearly every day (3) for the first two, several days (1) for the third: 7.
+  const choices = [['Nearly every day', 3], ['Nearly every day', 3], ['Several days', 1]];
+  let expected = 0;
+  for (const [i, [label, score]] of choices.entries()) {
+    await page.locator('form.questionnaire select').nth(i).selectOption({ label });
+    expected += score;
+    await tick(page);
+    assert.equal(await total.inputValue(), String(expected), `after ${i + 1} answers`);
+  }
+  await page.locator('form.questionnaire select').nth(0).selectOption({ label: 'Not at all' });
+  await tick(page);
+  assert.equal(await total.inputValue(), '4', 'a changed answer moves the total');
+  assert.notEqual(await total.getAttribute('readonly'), null, 'the total is calculated, not typed');
+  assert.deepEqual(page.consoleErrors, []);
+  await page.close();
+});
+
+test('an enableWhenExpression shows its question when the numbers add up, and dynamic text follows an answer', async () => {
+  const page = await newPage(browser);
+  await page.goto(`${server.url}/#/`);
+  await open(page, 'lforms__enableWhenExpressionTest.json');
+  const fourth = page.getByText('Fourth question, controlled by enableWhenExpression', { exact: false });
+  assert.equal(await fourth.count(), 0);
+  await page.getByLabel('First number').fill('2');
+  await page.getByLabel('Second number').fill('2.5');
+  await tick(page);
+  assert.equal(await fourth.count(), 0, '4.5 is not 5');
+  await page.getByLabel('Third number').fill('0.5');
+  await tick(page);
+  assert.equal(await fourth.count(), 1, '2 + 2.5 + 0.5 = 5');
+
+  await open(page, 'androidfhir__behavior_dynamic_question_text.json');
+  const legend = page.locator('legend').nth(1);
+  assert.match(await legend.textContent(), /^Option Date/, 'the template\'s own text until an option is chosen');
+  await page.getByLabel('Second Option', { exact: true }).check();
+  await tick(page);
+  assert.match(await legend.textContent(), /^Provide "Second Option" Date/);
+  await page.getByLabel('Fourth Option', { exact: true }).check();
+  await tick(page);
+  assert.match(await legend.textContent(), /^Provide "Fourth Option" Date/);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.close();
+});
+
+test('a form is filled from the person\'s record on the independent FHIR server, and says what it could not fill', async () => {
+  const family = `Prefill${Date.now().toString(36).replace(/\d/g, '')}`;
+  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family, given: ['Amina'] }], birthDate: '1992-05-03', gender: 'female' });
+  const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
+  const page = await context.newPage();
+  page.consoleErrors = [];
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&staff=Sam%20Patel#/`);
+  await signIn(page);
+  await recordReady(page);
+  await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/corpus/lforms__ussg-fhp.json`)}`);
+  await page.waitForSelector('#person-picker');
+  await page.getByLabel('Name or NHS number').fill(`Amina ${family}`);
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.waitForSelector('#found-people button, #no-one-found, #search-problem');
+  await page.locator('#found-people button').first().click();
+  await page.waitForSelector('form.questionnaire', { timeout: 10000 }).catch(async (e) => {
+    throw new Error(`${e.message}\n${await page.locator('main').textContent()}`);
+  });
+  // The name and date of birth come at once from what the tablet knows; the gender only
+  // from the record, read by id.
+  await page.waitForFunction(() => /Filled in from the record[^.]*Gender/.test(document.querySelector('#prefilled')?.textContent ?? ''));
+  assert.equal(await page.locator('input[name="/54126-8/54125-0"]').inputValue(), `Amina ${family}`);
+  assert.equal(await page.locator('input[name="/54126-8/21112-8"]').count() + await page.getByRole('group', { name: 'Birth Date' }).count() > 0, true);
+  // The template fills its gender question (in its family-history group) from %patient.gender.
+  const chosen = await page.locator('form.questionnaire select option:checked').allTextContents();
+  assert.ok(chosen.includes('Female'), `gender from the record (FHIR's "female" is the option Female): ${chosen}`);
+  assert.match(await page.locator('#prefilled').textContent(), /Filled in from the record \(check them\): .*Name/);
+  assert.equal(patient.gender, 'female');
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});

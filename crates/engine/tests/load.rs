@@ -4,7 +4,9 @@
 mod common;
 
 use common::{findings, questionnaire};
-use formwell_engine::{AnswerValue, Coding, ItemControl, ItemType, Operator, Questionnaire, Severity};
+use std::sync::Arc;
+
+use formwell_engine::{Action, AnswerValue, Coding, FormState, ItemControl, ItemType, Operator, Questionnaire, Severity};
 use serde_json::json;
 
 #[test]
@@ -247,6 +249,55 @@ fn real_errors_fail_with_a_path_a_designer_can_act_on() {
         assert!(e.iter().any(|got| got.contains(want)), "missing {want:?} in {e:#?}");
     }
     assert_eq!(e.len(), expect.len(), "{e:#?}");
+}
+
+#[test]
+fn a_linkid_used_again_in_another_group_loads_and_each_condition_finds_its_own() {
+    // As in the Android FHIR SDK's samples: each section has its own "consent" and "name".
+    let section = |title: &str| {
+        json!({"linkId": title, "type": "group", "text": title, "item": [
+            {"linkId": "consent", "type": "boolean", "text": "Agrees"},
+            {"linkId": "name", "type": "string", "text": "Name", "enableWhen": [{"question": "consent", "operator": "=", "answerBoolean": true}]}
+        ]})
+    };
+    let loaded = Questionnaire::parse(
+        &json!({"resourceType": "Questionnaire", "status": "active", "item": [section("mother"), section("father")]}).to_string(),
+    )
+    .unwrap();
+    let warnings: Vec<String> = loaded.diagnostics.iter().map(|d| format!("{}: {}", d.path, d.message)).collect();
+    assert!(warnings.iter().any(|w| w.contains("Questionnaire.item[1].item[0].linkId: linkId \"consent\" is used again")), "{warnings:#?}");
+    let q = Arc::new(loaded.questionnaire);
+    let mut form = FormState::new(q.clone());
+    let roots = form.roots().to_vec();
+    let children = |form: &FormState, g: usize| form.node(roots[g]).unwrap().children.clone();
+    let (father_consent, father_name) = (children(&form, 1)[0], children(&form, 1)[1]);
+    let mother_name = children(&form, 0)[1];
+    form.apply(Action::SetAnswer { node: father_consent, value: Some(AnswerValue::Boolean(true)) }).unwrap();
+    assert!(form.evaluate().is_enabled(father_name), "the father's consent opens the father's name");
+    assert!(!form.evaluate().is_enabled(mother_name), "and not the mother's");
+    form.apply(Action::SetInput { node: father_name, text: "Tomasz".into() }).unwrap();
+    // The response goes out and comes back with each answer in its own group.
+    let response = form.to_response(&Default::default());
+    let (again, _, _) = FormState::from_response(q, &response).unwrap();
+    assert_eq!(again.to_response(&Default::default()), response);
+    let again_roots = again.roots().to_vec();
+    let father_again = again.node(again_roots[1]).unwrap().children[1];
+    assert_eq!(again.node(father_again).unwrap().answers, vec![AnswerValue::String("Tomasz".into())]);
+}
+
+#[test]
+fn a_reference_to_a_shared_linkid_that_cannot_tell_them_apart_stops_the_load() {
+    let e = errors(
+        &json!({"resourceType": "Questionnaire", "status": "active", "item": [
+            {"linkId": "mother", "type": "group", "item": [{"linkId": "consent", "type": "boolean"}]},
+            {"linkId": "father", "type": "group", "item": [{"linkId": "consent", "type": "boolean"}]},
+            {"linkId": "gp", "type": "string", "enableWhen": [{"question": "consent", "operator": "=", "answerBoolean": true}]}
+        ]})
+        .to_string(),
+    );
+    assert_eq!(e.len(), 1, "{e:#?}");
+    assert!(e[0].contains("Questionnaire.item[2].enableWhen[0].question: enableWhen names \"consent\", which several items share"), "{e:#?}");
+    assert!(e[0].contains("Questionnaire.item[0].item[0], Questionnaire.item[1].item[0]"), "{e:#?}");
 }
 
 #[test]

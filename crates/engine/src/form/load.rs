@@ -186,7 +186,7 @@ impl Loader {
         }
 
         let by_link_id = self.index_link_ids();
-        let dependents = self.resolve_conditions(&by_link_id);
+        let dependents = self.resolve_conditions();
         self.expressions.items.resize(self.items.len(), Default::default());
         expressions::resolve(&mut self.expressions, &self.items, &mut self.d);
         if !self.expressions.is_empty() {
@@ -807,6 +807,10 @@ impl Loader {
         }
     }
 
+    /// The linkId index (the first item of each linkId). A linkId used again in another
+    /// group is read with a warning: real templates repeat one per section (a "name" in
+    /// each), and what names it is resolved by where it is (`resolve_link`); only a
+    /// reference that cannot tell them apart stops the load.
     fn index_link_ids(&mut self) -> HashMap<String, ItemId> {
         let mut index = HashMap::with_capacity(self.items.len());
         for item in &self.items {
@@ -814,29 +818,87 @@ impl Loader {
                 continue;
             }
             if let Some(first) = index.insert(item.link_id.clone(), item.id) {
-                let first_path = &self.items[first.index()].path;
-                self.d.error(
-                    format!("{}.linkId", item.path),
-                    format!(
-                        "linkId \"{}\" is used twice (first at {first_path}); answers would be mixed up",
-                        item.link_id
-                    ),
-                );
+                let first_item = &self.items[first.index()];
+                if first_item.parent == item.parent {
+                    // Side by side in one group, two answers would land on one question.
+                    self.d.error(
+                        format!("{}.linkId", item.path),
+                        format!(
+                            "linkId \"{}\" is used twice in the same group (first at {}); answers would be mixed up",
+                            item.link_id, first_item.path
+                        ),
+                    );
+                } else {
+                    self.d.warn(
+                        format!("{}.linkId", item.path),
+                        format!(
+                            "linkId \"{}\" is used again (first at {}); read as separate questions, each known by the group it is in",
+                            item.link_id, first_item.path
+                        ),
+                    );
+                }
                 index.insert(item.link_id.clone(), first);
             }
         }
         index
     }
 
-    fn resolve_conditions(&mut self, by_link_id: &HashMap<String, ItemId>) -> Vec<Vec<ItemId>> {
+    /// The item a reference from `from` to `link_id` means: the only item with that linkId,
+    /// or, when several share it, the one nearest `from` (the deepest common group). `None`
+    /// when there is none; `Err` with the candidates' paths when two are equally near.
+    fn resolve_link(&self, link_id: &str, from: ItemId) -> Result<Option<ItemId>, Vec<String>> {
+        let candidates: Vec<ItemId> = self.items.iter().filter(|i| i.link_id == link_id).map(|i| i.id).collect();
+        if candidates.len() <= 1 {
+            return Ok(candidates.first().copied());
+        }
+        let ancestors = |mut id: Option<ItemId>| {
+            let mut chain = Vec::new();
+            while let Some(i) = id {
+                chain.push(i);
+                id = self.items[i.index()].parent;
+            }
+            chain.reverse();
+            chain
+        };
+        let from_chain = ancestors(Some(from));
+        let nearness = |c: ItemId| {
+            let chain = ancestors(self.items[c.index()].parent);
+            chain.iter().zip(&from_chain).take_while(|(a, b)| a == b).count()
+        };
+        let best = candidates.iter().map(|c| nearness(*c)).max().unwrap_or(0);
+        let nearest: Vec<ItemId> = candidates.iter().copied().filter(|c| nearness(*c) == best).collect();
+        let parent = |c: &ItemId| self.items[c.index()].parent;
+        match nearest.as_slice() {
+            [one] => Ok(Some(*one)),
+            // Side by side in one group: already refused (index_link_ids); no second error.
+            [first, rest @ ..] if rest.iter().all(|c| parent(c) == parent(first)) => Ok(Some(*first)),
+            _ => Err(nearest.iter().map(|c| self.items[c.index()].path.clone()).collect()),
+        }
+    }
+
+    fn resolve_conditions(&mut self) -> Vec<Vec<ItemId>> {
         let mut dependents = vec![Vec::new(); self.items.len()];
         for pending in std::mem::take(&mut self.pending) {
-            let Some(&target) = by_link_id.get(&pending.question) else {
-                self.d.error(
-                    format!("{}.question", pending.path),
-                    format!("enableWhen names \"{}\", but no item has that linkId", pending.question),
-                );
-                continue;
+            let target = match self.resolve_link(&pending.question, pending.item) {
+                Ok(Some(target)) => target,
+                Ok(None) => {
+                    self.d.error(
+                        format!("{}.question", pending.path),
+                        format!("enableWhen names \"{}\", but no item has that linkId", pending.question),
+                    );
+                    continue;
+                }
+                Err(paths) => {
+                    self.d.error(
+                        format!("{}.question", pending.path),
+                        format!(
+                            "enableWhen names \"{}\", which several items share, none nearer than the others ({}); give them different linkIds",
+                            pending.question,
+                            paths.join(", ")
+                        ),
+                    );
+                    continue;
+                }
             };
             let question = &self.items[target.index()];
             let answer_path = format!("{}.answer{}", pending.path, pending.answer.kind().suffix());

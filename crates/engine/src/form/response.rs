@@ -251,7 +251,15 @@ impl ResponseLoader<'_> {
                 self.d.error(format!("{ipath}.linkId"), "a response item needs a linkId");
                 continue;
             };
-            let Some(item) = self.form.questionnaire().item_by_link_id(link_id) else {
+            // The item of that linkId in this place (a linkId may be used again in
+            // another group), else the template's first, whose place is then checked.
+            let q = self.form.questionnaire().clone();
+            let parent_item = parent.and_then(|p| self.form.node(p)).map(|n| n.item);
+            let here = match parent_item {
+                Some(p) => q.item(p).children.iter().map(|c| q.item(*c)).find(|c| c.link_id == link_id),
+                None => q.roots.iter().map(|r| q.item(*r)).find(|r| r.link_id == link_id),
+            };
+            let Some(item) = here.or_else(|| q.item_by_link_id(link_id)) else {
                 self.d.error(
                     format!("{ipath}.linkId"),
                     format!("\"{link_id}\" is not an item of this template; its answers would be lost"),

@@ -159,3 +159,64 @@ fn prepopulation_fills_from_the_launch_context_and_says_what_it_could_not() {
     assert!(report.filled.is_empty(), "{report:?}");
     assert!(report.not_filled.iter().any(|(_, why)| why.contains("%patient is not defined")), "{report:?}");
 }
+
+/// A template this repository authors for a scored instrument the corpus lacks
+/// (crates/engine/tests/fixtures): the published items, answer codes and scores.
+fn fixture(name: &str) -> FormState {
+    let path = format!("{}/tests/fixtures/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let loaded =
+        Questionnaire::parse(&std::fs::read_to_string(&path).unwrap()).unwrap_or_else(|e| panic!("{name}: {e}"));
+    FormState::new(Arc::new(loaded.questionnaire))
+}
+
+/// The total the Bundle's Observation carries for the item coded `code`.
+fn extracted_total(form: &FormState, code: &str) -> Option<i64> {
+    use formwell_engine::{Idempotency, Reference, Submission};
+    let submission = Submission {
+        id: "5f0c6a3e-9b1d-4c2a-8e7f-1a2b3c4d5e6f".into(),
+        authored: "2026-12-01T10:00:00Z".into(),
+        subject: Some(Reference { reference: Some("Patient/p1".into()), ..Default::default() }),
+        author: None,
+        device: "test".into(),
+        ruleset_version: None,
+        decisions: Vec::new(),
+    };
+    let bundle = form.transaction_bundle(&submission, Idempotency::ConditionalCreate);
+    bundle["entry"].as_array()?.iter().map(|e| &e["resource"]).find(|r| r["code"]["coding"][0]["code"] == code).map(
+        |o| {
+            o["valueInteger"]
+                .as_i64()
+                .or(o["valueQuantity"]["value"].as_f64().map(|v| v as i64))
+                .expect("a numeric value")
+        },
+    )
+}
+
+#[test]
+fn gad7_total_is_the_sum_of_its_seven_scores_and_is_extracted() {
+    // Each item scores 0 (not at all) to 3 (nearly every day); the total runs 0 to 21.
+    let items = ["/69725-0", "/68509-9", "/69733-4", "/69734-2", "/69735-9", "/69689-8", "/69736-7"];
+    for (choices, total) in [([0usize; 7], 0), ([3; 7], 21), ([1, 2, 0, 3, 2, 1, 0], 9)] {
+        let mut form = fixture("gad-7");
+        assert_eq!(decimal(&form, "/70274-6"), None);
+        for (q, c) in items.iter().zip(choices) {
+            choose(&mut form, q, c);
+        }
+        assert_eq!(decimal(&form, "/70274-6"), Some(total as f64), "{choices:?}");
+        assert_eq!(extracted_total(&form, "70274-6"), Some(total), "the total goes to the record as an Observation");
+    }
+}
+
+#[test]
+fn glasgow_coma_scale_total_is_eye_plus_verbal_plus_motor_once_all_three_are_scored() {
+    // Eye 1-4, verbal 1-5, motor 1-6: a total of 3 to 15, none until all three are scored.
+    for (choices, total) in [([0usize, 0, 0], 3), ([3, 4, 5], 15), ([1, 3, 4], 11)] {
+        let mut form = fixture("glasgow-coma-scale");
+        choose(&mut form, "eye", choices[0]);
+        choose(&mut form, "verbal", choices[1]);
+        assert_eq!(decimal(&form, "total"), None, "no total from two of three");
+        choose(&mut form, "motor", choices[2]);
+        assert_eq!(decimal(&form, "total"), Some(total as f64), "{choices:?}");
+        assert_eq!(extracted_total(&form, "9269-2"), Some(total));
+    }
+}

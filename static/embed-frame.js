@@ -1,7 +1,7 @@
 // The iframe mode (`/embed?template=…&setting=…`), for portals that cannot run the
 // embedding script. The portal sends the token with postMessage, never in the address:
 //
-//   portal → frame  { type: 'formwell:mount', token, fhir?, patient?, patientName?, practitioner?, author? }
+//   portal → frame  { type: 'formwell:mount', token, fhir?, patient?, patientName?, practitioner?, author?, launchContext? }
 //                   { type: 'formwell:submit' }  { type: 'formwell:validate' }  { type: 'formwell:response' }
 //   frame → portal  { type: 'formwell:ready' | 'formwell:change' | 'formwell:submitted' | 'formwell:error', detail }
 //                   { type: 'formwell:validated', detail: [{ linkId, message }] }  { type: 'formwell:response', detail }
@@ -32,6 +32,8 @@
     const options = { fhir, token: data.token, embedder: origin };
     for (const key of ['template', 'templateUrl', 'setting', 'lang']) if (query.has(key)) options[key] = query.get(key);
     for (const key of ['patient', 'patientName', 'practitioner', 'author']) if (typeof data[key] === 'string') options[key] = data[key];
+    // Resources for prepopulation: checked by the engine like any option (names, types, the patient's id).
+    if (data.launchContext && typeof data.launchContext === 'object') options.launchContext = data.launchContext;
     for (const name of ['ready', 'change', 'submitted', 'error']) {
       element.addEventListener(`formwell-${name}`, (e) => tell(`formwell:${name}`, e.detail));
     }

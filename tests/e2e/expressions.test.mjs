@@ -65,9 +65,9 @@ test('an enableWhenExpression shows its question when the numbers add up, and dy
   await page.close();
 });
 
-test('a form is filled from the person\'s record on the independent FHIR server, and says what it could not fill', async () => {
-  const family = `Prefill${Date.now().toString(36).replace(/\d/g, '')}`;
-  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family, given: ['Amina'] }], birthDate: '1992-05-03', gender: 'female' });
+/** A tablet signed in on the independent FHIR server, a corpus template opened by its
+ * address, and the person with this family name chosen for it. */
+async function openFor(file, family) {
   const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
   const page = await context.newPage();
   page.consoleErrors = [];
@@ -75,7 +75,7 @@ test('a form is filled from the person\'s record on the independent FHIR server,
   await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&staff=Sam%20Patel#/`);
   await signIn(page);
   await recordReady(page);
-  await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/corpus/lforms__ussg-fhp.json`)}`);
+  await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/corpus/${file}`)}`);
   await page.waitForSelector('#person-picker');
   await page.getByLabel('Name or NHS number').fill(`Amina ${family}`);
   await page.getByRole('button', { name: 'Search', exact: true }).click();
@@ -84,6 +84,15 @@ test('a form is filled from the person\'s record on the independent FHIR server,
   await page.waitForSelector('form.questionnaire', { timeout: 10000 }).catch(async (e) => {
     throw new Error(`${e.message}\n${await page.locator('main').textContent()}`);
   });
+  return { context, page };
+}
+
+const uniqueFamily = (prefix) => `${prefix}${Date.now().toString(36).replace(/\d/g, '')}`;
+
+test('a form is filled from the person\'s record on the independent FHIR server, and says what it could not fill', async () => {
+  const family = uniqueFamily('Prefill');
+  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family, given: ['Amina'] }], birthDate: '1992-05-03', gender: 'female' });
+  const { context, page } = await openFor('lforms__ussg-fhp.json', family);
   // The name and date of birth come at once from what the tablet knows; the gender only
   // from the record, read by id.
   await page.waitForFunction(() => /Filled in from the record[^.]*Gender/.test(document.querySelector('#prefilled')?.textContent ?? ''));
@@ -94,6 +103,23 @@ test('a form is filled from the person\'s record on the independent FHIR server,
   assert.ok(chosen.includes('Female'), `gender from the record (FHIR's "female" is the option Female): ${chosen}`);
   assert.match(await page.locator('#prefilled').textContent(), /Filled in from the record \(check them\): .*Name/);
   assert.equal(patient.gender, 'female');
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+test('a question linked to an Observation code is answered from the person\'s latest one on the record', async () => {
+  const family = uniqueFamily('Linked');
+  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family, given: ['Amina'] }], birthDate: '1992-05-03' });
+  const recent = new Date(Date.now() - 30 * 24 * 3600 * 1000).toISOString();
+  await fhir.create({ resourceType: 'Observation', status: 'final', subject: { reference: `Patient/${patient.id}` },
+    code: { coding: [{ system: 'http://loinc.org', code: '44250-9' }] }, effectiveDateTime: recent,
+    valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: 'LA6570-1', display: 'More than half the days' }] } });
+  const { context, page } = await openFor('lforms__phq9.json', family);
+  await page.waitForFunction(() => /Filled in from the record[^.]*Little interest/.test(document.querySelector('#prefilled')?.textContent ?? ''));
+  const first = page.locator('form.questionnaire select').first();
+  assert.equal(await first.locator('option:checked').textContent(), 'More than half the days');
+  assert.equal(await page.getByLabel('Patient health questionnaire 9 item total score').inputValue(), '2', 'the total counts it');
+  assert.match(await page.locator('#prefilled').textContent(), /The record did not say, so ask: .*Feeling down/);
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
 });

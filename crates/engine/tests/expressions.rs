@@ -220,3 +220,41 @@ fn glasgow_coma_scale_total_is_eye_plus_verbal_plus_motor_once_all_three_are_sco
         assert_eq!(extracted_total(&form, "9269-2"), Some(total));
     }
 }
+
+#[test]
+fn observations_within_the_link_period_answer_their_questions() {
+    // lforms' PHQ-9 links each question to its LOINC code, for a year.
+    let mut form = corpus("lforms__phq9.json");
+    form.set_today(formwell_engine::FhirDate::parse("2026-12-01").unwrap());
+    let observation = |code: &str, answer: &str, when: &str| {
+        json!({"resourceType": "Observation", "status": "final", "effectiveDateTime": when,
+               "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+               "valueCodeableConcept": {"coding": [{"system": "http://loinc.org", "code": answer}]}})
+    };
+    let observations = [
+        observation("44250-9", "LA6569-3", "2026-06-01T09:00:00Z"), // several days, this year
+        observation("44250-9", "LA6571-9", "2026-01-10"),           // older: the latest wins
+        observation("44255-8", "LA6571-9", "2024-03-01"),           // too old: outside the year
+        observation("44259-0", "LA-not-an-option", "2026-11-01"),   // not one of its options
+    ];
+    let report = form.fill_from_observations(&observations);
+    assert_eq!(report.filled, ["/44250-9"], "{report:?}");
+    let chosen = answers(&form, "/44250-9");
+    assert!(
+        matches!(chosen.as_slice(), [AnswerValue::Coding(c)] if c.code.as_deref() == Some("LA6569-3")),
+        "{chosen:?}"
+    );
+    assert_eq!(decimal(&form, "/44261-6"), Some(1.0), "the total counts what was filled");
+    let why = |l: &str| report.not_filled.iter().find(|(x, _)| x == l).map(|(_, w)| w.clone()).unwrap_or_default();
+    assert_eq!(why("/44255-8"), "the record has no value from the last 1 years");
+    assert_eq!(why("/44259-0"), "the record's latest value does not fit the question");
+    // A question already answered is not overwritten.
+    let mut answered = corpus("lforms__phq9.json");
+    answered.set_today(formwell_engine::FhirDate::parse("2026-12-01").unwrap());
+    choose(&mut answered, "/44250-9", 3);
+    assert!(answered.fill_from_observations(&observations).filled.is_empty());
+    assert!(
+        matches!(answers(&answered, "/44250-9").as_slice(), [AnswerValue::Coding(c)] if c.code.as_deref() == Some("LA6571-9"))
+    );
+    assert_eq!(form.questionnaire().linked_codes().len(), 10);
+}

@@ -10,7 +10,7 @@
 mod case;
 mod eval;
 mod parse;
-mod value;
+pub(crate) mod value;
 
 pub use case::{lend_case, HostCase};
 pub use eval::{as_bool, evaluate, Environment, EvalError};

@@ -21,6 +21,8 @@ pub const OBSERVATION_EXTRACT: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationExtract";
 pub const ITEM_EXTRACTION_CONTEXT: &str =
     "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-itemExtractionContext";
+pub const OBSERVATION_LINK_PERIOD: &str =
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-observationLinkPeriod";
 pub const LAUNCH_CONTEXT: &str = "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-launchContext";
 
 /// What the engine does with an extension it finds.
@@ -50,7 +52,7 @@ pub(crate) fn handling(url: &str) -> Handling {
             "candidateExpression" | "contextExpression" => {
                 Handling::Unsupported("FHIRPath expressions are not evaluated")
             }
-            "sourceQueries" | "itemPopulationContext" | "observationLinkPeriod" => {
+            "sourceQueries" | "itemPopulationContext" => {
                 Handling::Unsupported("pre-population from the record is not supported; the form starts empty")
             }
             "templateExtract"

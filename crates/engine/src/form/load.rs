@@ -300,6 +300,7 @@ impl Loader {
             unit_options: Vec::new(),
             slider_step: None,
             observation_extract: None,
+            observation_link_period: None,
             has_unsupported_enable_expression: false,
             creates_patient: false,
         };
@@ -688,6 +689,7 @@ impl Loader {
                     item.slider_step = ext.get("valueInteger").or(ext.get("valueDecimal")).and_then(Value::as_f64)
                 }
                 extension::OBSERVATION_EXTRACT => item.observation_extract = self.ext_bool(ext, &epath),
+                extension::OBSERVATION_LINK_PERIOD => item.observation_link_period = self.link_period(ext, &epath),
                 // A group that registers a person: carried out. Other extraction contexts
                 // (other resources, expressions) are not.
                 extension::ITEM_EXTRACTION_CONTEXT
@@ -1071,6 +1073,31 @@ impl Loader {
             }
         }
         out
+    }
+
+    /// An observationLinkPeriod's Duration: a value (a number, or a number written as text,
+    /// with a warning) and its unit's code.
+    fn link_period(&mut self, ext: &Value, path: &str) -> Option<(f64, String)> {
+        let duration = ext.get("valueDuration")?;
+        let value = match duration.get("value") {
+            Some(Value::Number(n)) => n.as_f64(),
+            Some(Value::String(s)) => {
+                let read = crate::form::input::decimal_from_text(s);
+                if read.is_some() {
+                    self.d.warn(format!("{path}.valueDuration.value"), "the value is written as text; read as a number");
+                }
+                read
+            }
+            _ => None,
+        };
+        let unit = duration.get("code").or(duration.get("unit")).and_then(Value::as_str);
+        match (value, unit) {
+            (Some(v), Some(u)) if v > 0.0 => Some((v, u.to_owned())),
+            _ => {
+                self.d.warn(path, "an observationLinkPeriod needs a positive value and a unit; ignored");
+                None
+            }
+        }
     }
 
     fn ext_bool(&mut self, ext: &Value, path: &str) -> Option<bool> {

@@ -12,6 +12,7 @@ pub(crate) mod extension;
 pub mod input;
 pub mod load;
 pub mod pattern;
+pub mod population;
 pub mod questionnaire;
 pub mod read_back;
 pub mod response;

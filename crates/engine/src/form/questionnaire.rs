@@ -273,6 +273,9 @@ pub struct Item {
     pub slider_step: Option<f64>,
     /// `sdc-questionnaire-observationExtract` on the item, if stated.
     pub observation_extract: Option<bool>,
+    /// `sdc-questionnaire-observationLinkPeriod`: how far back an Observation of the
+    /// item's code may be to answer it (value, UCUM or calendar unit).
+    pub observation_link_period: Option<(f64, String)>,
     /// The item carries an `enableWhenExpression` that this engine does not evaluate.
     pub has_unsupported_enable_expression: bool,
     /// A group with `sdc-questionnaire-itemExtractionContext` of `Patient`: its answers

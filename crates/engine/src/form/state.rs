@@ -347,9 +347,30 @@ impl FormState {
         Some(Cow::Owned(shown))
     }
 
-    /// What the launch context filled in, and what it could not (and why).
+    /// What the launch context and the record's Observations filled in, and what they
+    /// could not (and why).
     pub fn prepopulation(&self) -> &Prepopulation {
         &self.prepopulation
+    }
+
+    /// Adds what a later source (the record's Observations) filled to the report.
+    pub(crate) fn add_prepopulation(&mut self, more: &Prepopulation) {
+        for l in &more.filled {
+            self.prepopulation.not_filled.retain(|(n, _)| n != l);
+            if !self.prepopulation.filled.contains(l) {
+                self.prepopulation.filled.push(l.clone());
+            }
+        }
+        for (l, why) in &more.not_filled {
+            if !self.prepopulation.filled.contains(l) && !self.prepopulation.not_filled.iter().any(|(n, _)| n == l) {
+                self.prepopulation.not_filled.push((l.clone(), why.clone()));
+            }
+        }
+    }
+
+    /// Today, as the caller said (`set_today`).
+    pub fn today(&self) -> Option<FhirDate> {
+        self.today
     }
 
     /// Tells the form what day it is, and checks its answers again against it.

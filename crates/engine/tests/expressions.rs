@@ -258,3 +258,33 @@ fn observations_within_the_link_period_answer_their_questions() {
     );
     assert_eq!(form.questionnaire().linked_codes().len(), 10);
 }
+
+#[test]
+fn toggled_options_are_offered_only_while_their_expression_holds() {
+    let coding = |code: &str| json!({"system": "http://example.org/support", "code": code, "display": code});
+    let template = json!({"resourceType": "Questionnaire", "status": "active", "item": [
+        {"linkId": "age", "type": "integer", "text": "Child's age in years"},
+        {"linkId": "support", "type": "choice", "text": "Support offered",
+         "answerOption": [{"valueCoding": coding("play")}, {"valueCoding": coding("school-readiness")}, {"valueCoding": coding("baby-massage")}],
+         "extension": [
+            {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-answerOptionsToggleExpression", "extension": [
+                {"url": "option", "valueCoding": coding("school-readiness")},
+                {"url": "expression", "valueExpression": {"language": "text/fhirpath", "expression": "%resource.item.where(linkId='age').answer.value >= 3"}}]},
+            {"url": "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-answerOptionsToggleExpression", "extension": [
+                {"url": "option", "valueCoding": coding("baby-massage")},
+                {"url": "expression", "valueExpression": {"language": "text/fhirpath", "expression": "%resource.item.where(linkId='age').answer.value < 1"}}]}
+         ]}
+    ]});
+    let loaded = Questionnaire::from_json(&template).unwrap();
+    assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+    let mut form = FormState::new(Arc::new(loaded.questionnaire));
+    let offered = |form: &FormState| -> Vec<String> {
+        let item = form.item_as_shown(node(form, "support")).unwrap();
+        item.answer_options.iter().map(|o| o.value.label()).collect()
+    };
+    assert_eq!(offered(&form), ["play"], "no age yet: neither toggle holds");
+    set(&mut form, "age", Some(AnswerValue::Integer(4)));
+    assert_eq!(offered(&form), ["play", "school-readiness"]);
+    set(&mut form, "age", Some(AnswerValue::Integer(0)));
+    assert_eq!(offered(&form), ["play", "baby-massage"]);
+}

@@ -49,11 +49,13 @@ pub struct ItemExpressions {
     pub initial: Option<Expression>,
     pub answer_options: Option<Expression>,
     pub text: Option<Expression>,
+    /// `answerOptionsToggleExpression`: options offered only while their expression holds.
+    pub option_toggles: Vec<(Vec<AnswerValue>, Expression)>,
 }
 
 impl ItemExpressions {
     fn all(&self) -> impl Iterator<Item = &Expression> {
-        self.variables.iter().map(|(_, e)| e).chain(
+        self.variables.iter().map(|(_, e)| e).chain(self.option_toggles.iter().map(|(_, e)| e)).chain(
             [&self.calculated, &self.enable_when, &self.initial, &self.answer_options, &self.text]
                 .into_iter()
                 .flatten(),
@@ -61,7 +63,7 @@ impl ItemExpressions {
     }
 
     fn all_mut(&mut self) -> impl Iterator<Item = &mut Expression> {
-        self.variables.iter_mut().map(|(_, e)| e).chain(
+        self.variables.iter_mut().map(|(_, e)| e).chain(self.option_toggles.iter_mut().map(|(_, e)| e)).chain(
             [&mut self.calculated, &mut self.enable_when, &mut self.initial, &mut self.answer_options, &mut self.text]
                 .into_iter()
                 .flatten(),
@@ -109,6 +111,7 @@ pub(crate) enum Kind {
     Initial,
     AnswerOptions,
     Text,
+    OptionToggle,
 }
 
 pub(crate) fn kind_of(url: &str) -> Option<Kind> {
@@ -122,6 +125,7 @@ pub(crate) fn kind_of(url: &str) -> Option<Kind> {
             "enableWhenExpression" => Some(Kind::EnableWhen),
             "initialExpression" => Some(Kind::Initial),
             "answerExpression" => Some(Kind::AnswerOptions),
+            "answerOptionsToggleExpression" => Some(Kind::OptionToggle),
             _ => None,
         },
     }
@@ -655,6 +659,18 @@ impl<'r, 'a> Walk<'r, 'a> {
             if let Some(e) = x.answer_options.as_ref().filter(|e| reach.reaches(e)) {
                 let options = self.run.eval(e, &scope).map(|r| as_options(&r)).unwrap_or_default();
                 self.out.options.push((id, options));
+            }
+            if !x.option_toggles.is_empty() && x.option_toggles.iter().any(|(_, e)| reach.reaches(e)) {
+                // Every option the template lists, less those whose toggle does not hold.
+                let mut offered: Vec<AnswerValue> = item.answer_options.iter().map(|o| o.value.clone()).collect();
+                for (options, e) in &x.option_toggles {
+                    let on =
+                        self.run.eval(e, &scope).is_some_and(|r| fhirpath::as_bool(&r).ok().flatten() == Some(true));
+                    if !on {
+                        offered.retain(|v| !options.iter().any(|o| o.matches(v)));
+                    }
+                }
+                self.out.options.push((id, offered));
             }
             if let Some(e) = x.text.as_ref().filter(|e| reach.reaches(e)) {
                 let text = self.run.eval(e, &scope).and_then(|r| r.first().and_then(Fp::to_text));

@@ -608,7 +608,11 @@ impl Loader {
             Kind::Initial => "the item starts empty",
             Kind::AnswerOptions => "only the listed options are offered",
             Kind::Text => "the item's own text is shown",
+            Kind::OptionToggle => "every option is offered",
         };
+        if matches!(kind, Kind::OptionToggle) {
+            return self.option_toggle(ext, path, item);
+        }
         let Some((name, e)) = expressions::read(ext, path, instead, &mut self.d) else { return };
         let index = item.id.index();
         if self.expressions.items.len() <= index {
@@ -637,6 +641,50 @@ impl Loader {
             Kind::Initial => slot.initial = Some(e),
             Kind::AnswerOptions => slot.answer_options = Some(e),
             Kind::Text => slot.text = Some(e),
+            Kind::OptionToggle => {}
+        }
+    }
+
+    /// `answerOptionsToggleExpression`: the options (`option`, value[x]) and the expression
+    /// (`expression`) that must hold for them to be offered.
+    fn option_toggle(&mut self, ext: &Value, path: &str, item: &mut Item) {
+        let parts = ext.get("extension").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        let url = ext.get("url").cloned().unwrap_or_default();
+        let mut options = Vec::new();
+        let mut expression = None;
+        for (i, part) in parts.iter().enumerate() {
+            let ppath = format!("{path}.extension[{i}]");
+            match part.get("url").and_then(Value::as_str) {
+                Some("option") => match part.as_object().map(|o| AnswerValue::read_from(o, "value")) {
+                    Some(Ok(Some(read))) => options.push(read.value),
+                    _ => self.d.warn(&ppath, "an option without a value is ignored"),
+                },
+                Some("expression") => {
+                    // Read as the whole extension would be, so findings name its URL.
+                    let whole = serde_json::json!({"url": url, "valueExpression": part.get("valueExpression")});
+                    expression = expressions::read(&whole, &ppath, "every option is offered", &mut self.d).map(|(_, e)| e);
+                }
+                _ => self.d.warn(&ppath, "answerOptionsToggleExpression takes option and expression; ignored"),
+            }
+        }
+        let unknown: Vec<String> = options
+            .iter()
+            .filter(|o| !item.answer_options.iter().any(|a| a.value.matches(o)))
+            .map(AnswerValue::label)
+            .collect();
+        if !unknown.is_empty() {
+            self.d.warn(path, format!("the toggled options {} are not among the item's options", unknown.join(", ")));
+        }
+        match (options.is_empty(), expression) {
+            (false, Some(e)) => {
+                let index = item.id.index();
+                if self.expressions.items.len() <= index {
+                    self.expressions.items.resize(index + 1, Default::default());
+                }
+                self.expressions.items[index].option_toggles.push((options, e));
+            }
+            (true, _) => self.d.warn(path, "answerOptionsToggleExpression without options is ignored"),
+            (false, None) => {}
         }
     }
 

@@ -1,9 +1,11 @@
 //! Prepopulation from the record: for a new form whose template fills questions from
-//! `%patient` (initialExpression) or from Observations (observationLinkPeriod), with a
-//! record system configured and a person chosen, the person's Patient is read by id
-//! (fuller than what the tablet keeps: gender, address, telecom) and their Observations of
-//! the linked codes are searched; the form fills what is still empty. Offline, or when a
-//! read fails, the form keeps what the tablet knew of the person; nothing is guessed.
+//! `%patient` (initialExpression), from Observations (observationLinkPeriod) or from its
+//! own searches of the record (x-fhir-query variables), with a record system configured
+//! and a person chosen, the person's Patient is read by id (fuller than what the tablet
+//! keeps: gender, address, telecom), their Observations of the linked codes are searched,
+//! and the template's searches that the engine allows (this person's own record only) are
+//! run; the form fills what is still empty. Offline, or when a read fails, the form keeps
+//! what the tablet knew of the person; nothing is guessed.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,10 +28,10 @@ pub fn use_record_prefill(
     refilled: Callback<()>,
 ) {
     use_effect_with((), move |_| {
-        let (wants_patient, codes) = {
+        let (wants_patient, codes, has_queries) = {
             let form = state.borrow();
             let q = form.questionnaire();
-            (q.expressions.items.iter().any(|x| x.initial.is_some()), q.linked_codes())
+            (q.expressions.items.iter().any(|x| x.initial.is_some()), q.linked_codes(), !q.expressions.queries.is_empty())
         };
         let read = config.as_ref().filter(|_| fresh).and_then(|c| {
             let id = c.person.as_ref()?.reference.as_deref()?.strip_prefix("Patient/")?.to_owned();
@@ -73,6 +75,17 @@ pub fn use_record_prefill(
                             .collect();
                         state.borrow_mut().fill_from_observations(&observations);
                         changed = true;
+                    }
+                }
+                if has_queries {
+                    // Resolved and checked by the engine from what it now knows of the person.
+                    let queries = state.borrow().record_queries();
+                    for (name, query) in queries {
+                        let Ok(query) = query else { continue };
+                        if let Some(bundle) = read_json(&backend, &query, timeout).await {
+                            state.borrow_mut().set_record_query_result(&name, bundle);
+                            changed = true;
+                        }
                     }
                 }
                 if changed {

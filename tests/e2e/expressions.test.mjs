@@ -72,6 +72,9 @@ async function openFor(file, family) {
   const page = await context.newPage();
   page.consoleErrors = [];
   page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  // Every read of the record the tablet makes, for the tests that check what was asked.
+  page.searched = [];
+  page.on('request', (r) => { if (r.url().startsWith(fhir.url)) page.searched.push(decodeURIComponent(r.url().slice(fhir.url.length))); });
   await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&staff=Sam%20Patel#/`);
   await signIn(page);
   await recordReady(page);
@@ -120,6 +123,24 @@ test('a question linked to an Observation code is answered from the person\'s la
   assert.equal(await first.locator('option:checked').textContent(), 'More than half the days');
   assert.equal(await page.getByLabel('Patient health questionnaire 9 item total score').inputValue(), '2', 'the total counts it');
   assert.match(await page.locator('#prefilled').textContent(), /The record did not say, so ask: .*Feeling down/);
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
+});
+
+test('a template\'s own search of the person\'s record fills it, and a search of someone else\'s is never run', async () => {
+  const family = uniqueFamily('Height');
+  const patient = await fhir.create({ resourceType: 'Patient', name: [{ family, given: ['Amina'] }], birthDate: '1992-05-03' });
+  await fhir.create({ resourceType: 'Observation', status: 'final', subject: { reference: `Patient/${patient.id}` },
+    code: { coding: [{ system: 'http://loinc.org', code: '8302-2' }] }, effectiveDateTime: new Date().toISOString(),
+    valueQuantity: { value: 172.5, unit: 'cm', system: 'http://unitsofmeasure.org', code: 'cm' } });
+  const { context, page } = await openFor('smartforms__AuCoreObservationBodyHeight.json', family);
+  await page.waitForFunction(() => /Filled in from the record[^.]*Observation Value/.test(document.querySelector('#prefilled')?.textContent ?? ''), null, { timeout: 10000 })
+    .catch(async (e) => { throw new Error(`${e.message}\n${await page.locator('#prefilled').textContent().catch(() => '(no notice)')}\n${page.searched.join('\n')}`); });
+  assert.equal(await page.getByLabel('Observation Value', { exact: true }).inputValue(), '172.5');
+  // Every search the tablet made was about this person.
+  const searches = page.searched.filter((u) => u.startsWith('/Observation?'));
+  assert.equal(searches.length, 1, `one search of Observations: ${page.searched}`);
+  assert.match(searches[0], new RegExp(`patient=Patient/${patient.id}$`));
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
 });

@@ -169,7 +169,9 @@ fn every_corpus_questionnaire_loads_or_fails_with_a_path() {
     // observationLinkPeriod gives its number as text.
     assert_eq!((clean, with_warnings), (54, 39), "clean and with warnings");
     assert_eq!(failed, ["lforms__q-enableWhen-with-reference-loop.json"], "only the real condition loop fails");
-    assert_eq!(unsupported, 312, "features not carried out");
+    // Record queries (x-fhir-query) that search the person's own record are run by the app;
+    // the three left are lookups at other addresses and ValueSet expansions.
+    assert_eq!(unsupported, 272, "features not carried out");
 }
 
 /// The kind of a "not carried out" finding: the extension it is about, or the element.

@@ -288,3 +288,30 @@ fn toggled_options_are_offered_only_while_their_expression_holds() {
     set(&mut form, "age", Some(AnswerValue::Integer(0)));
     assert_eq!(offered(&form), ["play", "baby-massage"]);
 }
+
+#[test]
+fn a_record_query_runs_for_this_person_and_its_bundle_fills_the_form() {
+    // Smart Forms' AU Core body height: a query variable and initialExpressions reading it.
+    let mut form = corpus("smartforms__AuCoreObservationBodyHeight.json");
+    let mut launch = LaunchContext::new();
+    launch.insert("patient".into(), json!({"resourceType": "Patient", "id": "p1"}));
+    form.set_launch_context(launch);
+    let queries = form.record_queries();
+    assert_eq!(
+        queries,
+        [("ObservationHeight".to_owned(), Ok("Observation?code=8302-2&_count=1&_sort=-date&patient=Patient/p1".to_owned()))]
+    );
+    let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+        "resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]},
+        "effectiveDateTime": "2026-10-01T09:00:00Z", "valueQuantity": {"value": 172.5, "unit": "cm"}}}]});
+    let report = form.set_record_query_result("ObservationHeight", bundle);
+    assert!(report.filled.contains(&"observation-value".to_owned()), "{report:?}");
+    assert_eq!(decimal(&form, "observation-value"), Some(172.5));
+    // A result for a name the template does not ask for, or not a Bundle, is ignored.
+    assert!(form.set_record_query_result("Elsewhere", json!({"resourceType": "Bundle"})).filled.is_empty());
+    assert!(form.set_record_query_result("ObservationHeight", json!({"resourceType": "Patient"})).filled.is_empty());
+    // Without a person, nothing runs, and it says why.
+    let nobody = corpus("smartforms__AuCoreObservationBodyHeight.json");
+    assert!(nobody.record_queries()[0].1.as_ref().unwrap_err().contains("%patient is not defined"));
+}

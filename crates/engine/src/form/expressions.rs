@@ -85,6 +85,8 @@ pub struct TemplateExpressions {
     pub launch_context: Vec<(String, String)>,
     /// The template itself, for `%questionnaire`; kept only when an expression exists.
     pub source: Option<Arc<Value>>,
+    /// Variables that are searches of the record (`application/x-fhir-query`).
+    pub queries: Vec<crate::form::queries::RecordQuery>,
 }
 
 impl TemplateExpressions {
@@ -129,6 +131,48 @@ pub(crate) fn kind_of(url: &str) -> Option<Kind> {
             _ => None,
         },
     }
+}
+
+/// A `variable` that is a search of the record (`application/x-fhir-query`), by its name.
+/// `Some(None)`: it is one, but can never run here (another address, or not about the
+/// person), said as not carried out.
+pub(crate) fn read_query(
+    ext: &Value,
+    path: &str,
+    d: &mut Diagnostics,
+) -> Option<Option<crate::form::queries::RecordQuery>> {
+    let value = ext.get("valueExpression")?;
+    if value.get("language").and_then(Value::as_str) != Some("application/x-fhir-query") {
+        return None;
+    }
+    let url = ext.get("url").and_then(Value::as_str).unwrap_or_default();
+    let (Some(name), Some(query)) =
+        (value.get("name").and_then(Value::as_str), value.get("expression").and_then(Value::as_str))
+    else {
+        d.warn(path, format!("{url}: a query needs a name and an expression; ignored"));
+        return Some(None);
+    };
+    // Its shape, with every {{…}} standing for the person (or the member of staff).
+    let mut shape = String::new();
+    let mut rest = query;
+    while let Some(start) = rest.find("{{") {
+        shape.push_str(&rest[..start]);
+        shape.push_str("SOMEONE");
+        rest = rest[start..].find("}}").map(|e| &rest[start + e + 2..]).unwrap_or("");
+    }
+    shape.push_str(rest);
+    if let Err(why) = crate::form::queries::check(&shape, Some("SOMEONE"), Some("SOMEONE")) {
+        d.unsupported(
+            path,
+            format!("{url}: the record query (x-fhir-query) {query} is not run: {why}; the variable is empty"),
+        );
+        return Some(None);
+    }
+    Some(Some(crate::form::queries::RecordQuery {
+        name: name.to_owned(),
+        query: query.to_owned(),
+        path: path.to_owned(),
+    }))
 }
 
 /// Reads an Expression-valued extension: its name and parsed FHIRPath. Other languages and

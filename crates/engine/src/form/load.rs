@@ -145,6 +145,10 @@ impl Loader {
             };
             if url == extension::OBSERVATION_EXTRACT {
                 observation_extract = self.ext_bool(ext, &path).unwrap_or(false);
+            } else if let Some(query) =
+                (url == expressions::VARIABLE).then(|| expressions::read_query(ext, &path, &mut self.d)).flatten()
+            {
+                self.expressions.queries.extend(query);
             } else if expressions::kind_of(url).is_some() {
                 // At the questionnaire level an expression serves by its name, as a variable.
                 if let Some((name, e)) = expressions::read(ext, &path, "the variable is empty", &mut self.d) {
@@ -612,6 +616,12 @@ impl Loader {
         };
         if matches!(kind, Kind::OptionToggle) {
             return self.option_toggle(ext, path, item);
+        }
+        // A search of the record: run by the app, read by the name (the scope of a query
+        // is the whole form: its Bundle is the same wherever it is read).
+        if let Some(query) = matches!(kind, Kind::Variable).then(|| expressions::read_query(ext, path, &mut self.d)).flatten() {
+            self.expressions.queries.extend(query);
+            return;
         }
         let Some((name, e)) = expressions::read(ext, path, instead, &mut self.d) else { return };
         let index = item.id.index();

@@ -13,6 +13,7 @@ pub mod input;
 pub mod load;
 pub mod pattern;
 pub mod population;
+pub mod queries;
 pub mod questionnaire;
 pub mod read_back;
 pub mod response;

@@ -223,8 +223,10 @@ impl FormState {
     /// that are still empty. Says what was filled and what could not be, and why.
     pub fn set_launch_context(&mut self, launch: LaunchContext) -> Prepopulation {
         self.launch = Arc::new(launch);
-        self.prepopulation = self.fill_initial_expressions();
-        self.prepopulation.clone()
+        let report = self.fill_initial_expressions();
+        // Sources add up: what the tablet knew, then the Patient read, then the searches.
+        self.add_prepopulation(&report);
+        report
     }
 
     /// Fills empty questions from their `initialExpression`s.
@@ -246,7 +248,9 @@ impl FormState {
         for (index, x) in q.expressions.items.iter().enumerate() {
             let Some(e) = &x.initial else { continue };
             let link_id = &q.items()[index].link_id;
-            if !report.filled.contains(link_id) && !report.not_filled.iter().any(|(l, _)| l == link_id) {
+            // Answered already (by an earlier source, or by hand): nothing to say.
+            let answered = self.by_item[index].iter().any(|n| self.node(*n).is_some_and(|n| !n.answers.is_empty()));
+            if !answered && !report.filled.contains(link_id) && !report.not_filled.iter().any(|(l, _)| l == link_id) {
                 let why = problems.get(e.path.as_str()).map(|m| m.to_string());
                 report
                     .not_filled
@@ -366,6 +370,11 @@ impl FormState {
                 self.prepopulation.not_filled.push((l.clone(), why.clone()));
             }
         }
+    }
+
+    /// The launch context the form was given.
+    pub fn launch_context(&self) -> &LaunchContext {
+        &self.launch
     }
 
     /// Today, as the caller said (`set_today`).

@@ -299,7 +299,10 @@ fn a_record_query_runs_for_this_person_and_its_bundle_fills_the_form() {
     let queries = form.record_queries();
     assert_eq!(
         queries,
-        [("ObservationHeight".to_owned(), Ok("Observation?code=8302-2&_count=1&_sort=-date&patient=Patient/p1".to_owned()))]
+        [(
+            "ObservationHeight".to_owned(),
+            Ok("Observation?code=8302-2&_count=1&_sort=-date&patient=Patient/p1".to_owned())
+        )]
     );
     let bundle = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
         "resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
@@ -308,6 +311,16 @@ fn a_record_query_runs_for_this_person_and_its_bundle_fills_the_form() {
     let report = form.set_record_query_result("ObservationHeight", bundle);
     assert!(report.filled.contains(&"observation-value".to_owned()), "{report:?}");
     assert_eq!(decimal(&form, "observation-value"), Some(172.5));
+    // A record system that answers too widely: another person's entry is not read.
+    let mut other = corpus("smartforms__AuCoreObservationBodyHeight.json");
+    let mut launch = LaunchContext::new();
+    launch.insert("patient".into(), json!({"resourceType": "Patient", "id": "p1"}));
+    other.set_launch_context(launch);
+    let someone_else = json!({"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": {
+        "resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p2"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "8302-2"}]}, "valueQuantity": {"value": 150, "unit": "cm"}}}]});
+    assert!(other.set_record_query_result("ObservationHeight", someone_else).filled.is_empty());
+    assert_eq!(decimal(&other, "observation-value"), None);
     // A result for a name the template does not ask for, or not a Bundle, is ignored.
     assert!(form.set_record_query_result("Elsewhere", json!({"resourceType": "Bundle"})).filled.is_empty());
     assert!(form.set_record_query_result("ObservationHeight", json!({"resourceType": "Patient"})).filled.is_empty());

@@ -145,12 +145,25 @@ impl FormState {
     }
 
     /// What a record query returned (a searchset Bundle): its variable now reads it, and
-    /// questions still empty are filled from what it gives.
-    pub fn set_record_query_result(&mut self, name: &str, bundle: Value) -> Prepopulation {
+    /// questions still empty are filled from what it gives. Entries about someone else
+    /// (a subject or patient that is not this person) are dropped: a record system that
+    /// answers a search too widely does not put another person's data in this form.
+    pub fn set_record_query_result(&mut self, name: &str, mut bundle: Value) -> Prepopulation {
         if bundle["resourceType"] != "Bundle"
             || !self.questionnaire().expressions.queries.iter().any(|q| q.name == name)
         {
             return Prepopulation::default();
+        }
+        let this_person =
+            self.launch_context().get("patient").and_then(|p| p["id"].as_str()).map(|id| format!("Patient/{id}"));
+        if let Some(entries) = bundle.get_mut("entry").and_then(Value::as_array_mut) {
+            entries.retain(|e| {
+                let about = |k: &str| e["resource"][k]["reference"].as_str().map(str::to_owned);
+                match about("subject").or_else(|| about("patient")) {
+                    Some(whose) => Some(&whose) == this_person.as_ref(),
+                    None => true,
+                }
+            });
         }
         let mut launch = self.launch_context().clone();
         launch.insert(name.to_owned(), bundle);

@@ -328,3 +328,16 @@ fn a_record_query_runs_for_this_person_and_its_bundle_fills_the_form() {
     let nobody = corpus("smartforms__AuCoreObservationBodyHeight.json");
     assert!(nobody.record_queries()[0].1.as_ref().unwrap_err().contains("%patient is not defined"));
 }
+
+#[test]
+fn a_value_set_shipped_with_the_app_gives_its_list_offline() {
+    // AU Core body height names FHIR's observation-status by its canonical URL.
+    let form = corpus("smartforms__AuCoreObservationBodyHeight.json");
+    let q = form.questionnaire().clone();
+    let status = q.item_by_link_id("observation-status").unwrap();
+    let labels: Vec<String> = status.answer_options.iter().map(|o| o.value.label()).collect();
+    assert_eq!(
+        labels,
+        ["Registered", "Preliminary", "Final", "Amended", "Corrected", "Cancelled", "Entered in Error", "Unknown"]
+    );
+}

@@ -384,7 +384,9 @@ impl Loader {
             }),
         };
         if let Some(canonical) = &value_set {
-            match canonical.strip_prefix('#').and_then(|id| self.value_sets.get(id)) {
+            // Contained in the template (`#id`), else shipped with the app (valuesets/).
+            let shipped = crate::form::valuesets::expansion(canonical);
+            match canonical.strip_prefix('#').and_then(|id| self.value_sets.get(id)).or(shipped.as_ref()) {
                 Some(codes) if item.answer_options.is_empty() => {
                     item.answer_options =
                         codes.iter().map(|c| AnswerOption { value: AnswerValue::Coding(c.clone()), initial_selected: false }).collect();

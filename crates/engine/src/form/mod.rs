@@ -19,6 +19,7 @@ pub mod read_back;
 pub mod response;
 pub mod state;
 pub mod validation;
+pub mod valuesets;
 pub mod xhtml;
 
 pub use state::{Action, ActionError, Completeness, Evaluation, FormState, Node, NodeId};

@@ -22,6 +22,7 @@ use crate::form::answer::AnswerValue;
 use crate::form::datatypes::{Coding, FhirDate, Quantity};
 use crate::form::diagnostic::Diagnostics;
 use crate::form::questionnaire::{Item, ItemId, ItemType, Questionnaire};
+use crate::form::response::answers_with_items;
 use crate::form::{FormState, NodeId};
 
 pub const VARIABLE: &str = "http://hl7.org/fhir/StructureDefinition/variable";
@@ -528,21 +529,8 @@ pub(crate) fn response_view(form: &FormState) -> (Value, Vec<Option<String>>) {
             }
             self.path.truncate(base);
             if !node.answers.is_empty() {
-                let answers: Vec<Value> = node
-                    .answers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let mut answer = a.to_value_object("value");
-                        if i == 0 && !children.is_empty() {
-                            answer.insert("item".into(), Value::Array(std::mem::take(&mut children)));
-                        }
-                        Value::Object(answer)
-                    })
-                    .collect();
-                out.insert("answer".into(), Value::Array(answers));
-            }
-            if !children.is_empty() {
+                out.insert("answer".into(), Value::Array(answers_with_items(&node.answers, children)));
+            } else if !children.is_empty() {
                 out.insert("item".into(), Value::Array(children));
             }
             Some(Value::Object(out))

@@ -135,21 +135,7 @@ impl FormState {
                 if node.answers.is_empty() {
                     return None;
                 }
-                // Items nested under a question belong under its answer (R4 qrs-1); with
-                // several answers they go under the first.
-                let answers: Vec<Value> = node
-                    .answers
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| {
-                        let mut answer = a.to_value_object("value");
-                        if i == 0 && !children.is_empty() {
-                            answer.insert("item".into(), Value::Array(children.clone()));
-                        }
-                        Value::Object(answer)
-                    })
-                    .collect();
-                out.insert("answer".into(), Value::Array(answers));
+                out.insert("answer".into(), Value::Array(answers_with_items(&node.answers, children)));
             }
         }
         Some(Value::Object(out))
@@ -363,4 +349,20 @@ impl ResponseLoader<'_> {
         }
         self.form.set_loaded_answers(node, values);
     }
+}
+
+/// A question's answers as response JSON, with the items nested under the question placed
+/// under its answer (R4 qrs-1); with several answers they go under the first.
+pub(crate) fn answers_with_items(answers: &[AnswerValue], items: Vec<Value>) -> Vec<Value> {
+    let mut items = Some(items).filter(|i| !i.is_empty());
+    answers
+        .iter()
+        .map(|a| {
+            let mut answer = a.to_value_object("value");
+            if let Some(items) = items.take() {
+                answer.insert("item".into(), Value::Array(items));
+            }
+            Value::Object(answer)
+        })
+        .collect()
 }

@@ -408,16 +408,17 @@ fn use_submitted_events(outbox: &Outbox, emit: &Callback<(&'static str, String)>
 async fn load_template(choice: &TemplateChoice, assets: &str) -> Result<Template, String> {
     match choice {
         TemplateChoice::Shipped(id) => {
-            let text = web::fetch_text(&format!("{assets}{}", library::LIBRARY_FILE)).await?;
+            let text = web::template_text(web::fetch_text(&format!("{assets}{}", library::LIBRARY_FILE)).await).await?;
             let (templates, _) = library::from_library_json(&text)?;
             templates.into_iter().find(|t| &t.source == id).ok_or_else(|| format!("there is no template \"{id}\""))
         }
         TemplateChoice::Url(url) => {
-            let text = web::fetch_text(url).await?;
+            let text = web::template_text(web::fetch_text(url).await).await?;
             Template::load(url, &text).map_err(|e| format!("the form at {url} could not be opened: {e}"))
         }
         TemplateChoice::Inline(text) => {
-            Template::load("questionnaire", text).map_err(|e| format!("the questionnaire given could not be opened: {e}"))
+            let text = web::template_text(Ok(text.clone())).await?;
+            Template::load("questionnaire", &text).map_err(|e| format!("the questionnaire given could not be opened: {e}"))
         }
     }
 }

@@ -55,7 +55,7 @@ pub fn home(props: &HomeProps) -> Html {
             let Some(file) = crate::web::chosen_file(&e) else { return };
             let (open_text, failure) = (open_text.clone(), failure.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::web::read_text(&file).await {
+                match crate::web::template_text(crate::web::read_text(&file).await).await {
                     Ok(text) => open_text(file.name(), text),
                     Err(e) => failure.set(Some(OpenFailure::Unreachable(e))),
                 }
@@ -271,7 +271,7 @@ pub fn open_from_url(props: &OpenFromUrlProps) -> Html {
             failure.set(None);
             let url = url.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::web::fetch_text(&url).await {
+                match crate::web::template_text(crate::web::fetch_text(&url).await).await {
                     Ok(text) => match Template::load(&url, &text) {
                         Ok(template) => on_open.emit(template),
                         Err(error) => failure.set(Some(OpenFailure::Invalid { source: url, error })),

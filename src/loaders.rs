@@ -61,16 +61,16 @@ pub fn use_library() -> LibraryState {
         let library = library.clone();
         use_effect_with((), move |_| {
             wasm_bindgen_futures::spawn_local(async move {
-                let state =
-                    match web::fetch_text(library::LIBRARY_FILE).await.and_then(|t| library::from_library_json(&t)) {
-                        Ok((templates, broken)) => {
-                            for b in broken {
-                                web_sys::console::error_1(&format!("a shipped template does not load: {b}").into());
-                            }
-                            LibraryState::Ready(Rc::new(templates))
+                let text = web::template_text(web::fetch_text(library::LIBRARY_FILE).await).await;
+                let state = match text.and_then(|t| library::from_library_json(&t)) {
+                    Ok((templates, broken)) => {
+                        for b in broken {
+                            web_sys::console::error_1(&format!("a shipped template does not load: {b}").into());
                         }
-                        Err(why) => LibraryState::Failed(why),
-                    };
+                        LibraryState::Ready(Rc::new(templates))
+                    }
+                    Err(why) => LibraryState::Failed(why),
+                };
                 library.set(state);
             });
         });

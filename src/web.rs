@@ -329,7 +329,11 @@ pub fn uppercase(text: &str) -> String {
 #[cfg(target_arch = "wasm32")]
 pub fn today() -> formwell_engine::FhirDate {
     let d = js_sys::Date::new_0();
-    formwell_engine::FhirDate { year: d.get_full_year() as i32, month: Some(d.get_month() + 1), day: Some(d.get_date()) }
+    formwell_engine::FhirDate {
+        year: d.get_full_year() as i32,
+        month: Some(d.get_month() + 1),
+        day: Some(d.get_date()),
+    }
 }
 
 /// Today in UTC, for pages rendered natively (the render tests have no browser clock).
@@ -368,4 +372,30 @@ pub fn local_time(instant: &str) -> String {
 /// Whether the browser says it is offline (no network at all).
 pub fn offline() -> bool {
     web_sys::window().is_some_and(|w| !w.navigator().on_line())
+}
+
+/// Template text (as fetched or read), once what reading it needs is there: when it
+/// mentions expressions, the module that carries them out is loaded first
+/// (`formwellExpressions`, which the release build's glue defines:
+/// static/expressions-module.js). A build of one module has nothing to load.
+pub async fn template_text(text: Result<String, String>) -> Result<String, String> {
+    let text = text?;
+    if !formwell_engine::Questionnaire::mentions_expressions(&text) {
+        return Ok(text);
+    }
+    let Some(loader) = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"formwellExpressions".into()).ok())
+        .filter(JsValue::is_object)
+    else {
+        return Ok(text);
+    };
+    let load: js_sys::Function =
+        js_sys::Reflect::get(&loader, &"load".into()).and_then(JsCast::dyn_into).map_err(describe)?;
+    let promise: js_sys::Promise = load.call0(&loader).and_then(JsCast::dyn_into).map_err(describe)?;
+    JsFuture::from(promise).await.map(|_| text).map_err(|e| {
+        format!(
+            "the part of Formwell that works out this form's scores and answers could not be downloaded: {}",
+            describe(e)
+        )
+    })
 }

@@ -27,7 +27,15 @@ for (const [name, file] of parts) {
   total += gz;
   console.log(`| ${name} (${file}) | ${kb(data.length)} | ${kb(gz)} |`);
 }
-console.log(`| total a portal downloads to show a form | | ${kb(total)} (budget 280 KB: 275 + 5 for the script) |`);
+console.log(`| total a portal downloads to show a form (without expressions) | | ${kb(total)} (budget 280 KB: 275 + 5 for the script) |`);
+// The expressions module: only a template with expressions loads it (tools/split-wasm.mjs).
+const expressions = files.find((f) => /^embed\/formwell-expressions-[0-9a-f]+\.wasm$/.test(f));
+if (expressions) {
+  const data = fs.readFileSync(path.join(dist, expressions));
+  const gz = zlib.gzipSync(data, { level: 9 }).length;
+  console.log(`| expressions module (${expressions}), only for templates with expressions | ${kb(data.length)} | ${kb(gz)} |`);
+  console.log(`| total with expressions | | ${kb(total + gz)} |`);
+}
 for (const file of ['formwell-ruleset.json', 'formwell-templates.json']) {
   const data = fs.readFileSync(path.join(dist, file));
   console.log(`| ${file}, fetched beside it | ${kb(data.length)} | ${kb(zlib.gzipSync(data, { level: 9 }).length)} |`);

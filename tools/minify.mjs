@@ -2,9 +2,9 @@
 // Trunk's minifier cannot parse) and the partners' scripts, with terser. The glue's
 // Subresource Integrity hash in index.html is written again to match. (Run by
 // tools/post-build.mjs; every byte here is downloaded by every tablet and portal.)
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { rewriteIntegrity } from './integrity.mjs';
 
 async function terser() {
   try {
@@ -29,11 +29,6 @@ export async function minifyGlue(dir) {
   if (glue.length !== 1) throw new Error(`minify: expected one wasm-bindgen glue in ${dir}, found ${glue.length}`);
   const file = path.join(dir, glue[0]);
   const [before, after] = await minifyFile(file, true);
-  const integrity = `sha384-${crypto.createHash('sha384').update(fs.readFileSync(file)).digest('base64')}`;
-  const page = path.join(dir, 'index.html');
-  const html = fs.readFileSync(page, 'utf8');
-  const updated = html.replace(/<link\b[^>]*>/g, (tag) => (tag.includes(glue[0]) ? tag.replace(/integrity=("[^"]*"|[^ >]+)/, `integrity=${integrity}`) : tag));
-  if (updated === html && html.includes('integrity=')) throw new Error(`minify: no integrity for ${glue[0]} in ${page}`);
-  fs.writeFileSync(page, updated);
+  rewriteIntegrity(dir, glue[0]);
   console.log(`minify: ${glue[0]} ${before} → ${after} bytes`);
 }

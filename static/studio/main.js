@@ -13,6 +13,9 @@ const DEBOUNCE_MS = 250;
 const state = { handle: null, name: 'template.json', settings: [], lastGood: null, folder: null, version: 0, changedAt: 0 };
 
 const engine = await window.Formwell.engine();
+// A designer opens every kind of template: the expressions module (which the engine keeps
+// apart for the forms that need it) comes with it, so a check never waits for it.
+await globalThis.formwellExpressions?.load();
 const rules = await fetch('formwell-ruleset.json').then((r) => r.text());
 engine.studioRules(rules);
 

@@ -6,7 +6,9 @@
 // gets nothing; the portal's styles and ours stay apart.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, tick, fillFamily, fillHealthyEating, accessibilityViolations } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, startBackend, launch, tick, fillFamily, fillHealthyEating, accessibilityViolations, repo } from './harness.mjs';
 import { startPortal } from '../../examples/partner-portal/server.mjs';
 
 let server, backend, browser, portal, stranger, neighbour, formwell, token, patient;
@@ -232,4 +234,31 @@ test('the iframe mode ignores a portal that sends a token not naming its origin,
   assert.equal(mounted, 0, 'the frame did not load');
   assert.ok(other.page.consoleErrors.some((e) => /frame-ancestors/.test(e)), other.page.consoleErrors.join('\n'));
   await other.context.close();
+});
+
+test('a template with a calculated score works inside the portal: the expressions module comes from Formwell', async () => {
+  // The GAD-7 (the engine's test fixture, with LOINC's scores), given inline: its total is
+  // an SDC calculatedExpression, carried out by the module only such templates load, which
+  // the portal's page fetches from Formwell's origin.
+  const gad7 = fs.readFileSync(path.join(repo, 'crates/engine/tests/fixtures/gad-7.json'), 'utf8');
+  const { context, page } = await openPortal();
+  const fetched = [];
+  page.on('request', (r) => { if (/\/formwell-expressions-[0-9a-f]{16}\.wasm$/.test(r.url())) fetched.push(new URL(r.url()).origin); });
+  await page.locator('#course-form form.questionnaire').waitFor();
+  assert.deepEqual(fetched, [], 'the shipped forms on the page did not need it');
+  await page.evaluate(async ({ questionnaire }) => {
+    const host = document.createElement('div');
+    host.id = 'gad7';
+    document.querySelector('main').append(host);
+    await window.Formwell.mount(host, { questionnaire, setting: 'community' });
+  }, { questionnaire: gad7 });
+  const form = page.locator('#gad7 form.questionnaire');
+  await form.waitFor();
+  assert.deepEqual(fetched, [formwell], 'loaded once, from Formwell');
+  await form.locator('fieldset').nth(0).getByLabel('Nearly every day').check();
+  await form.locator('fieldset').nth(1).getByLabel('More than half the days').check();
+  await tick(page);
+  assert.equal(await form.getByLabel('GAD-7 total score').inputValue(), '5');
+  assert.deepEqual(page.consoleErrors, []);
+  await context.close();
 });

@@ -4,7 +4,9 @@
 // from the person's Patient as the independent FHIR server (tests/fhir-server) holds it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, startBackend, launch, newPage, tick, signIn, recordReady } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startServer, startBackend, launch, newPage, tick, signIn, recordReady, corpus, dist, fillFamily, fillHarmfulAndSubmit, confirmDialog, checkAndSend } from './harness.mjs';
 
 let server, fhir, browser;
 before(async () => { server = await startServer(); fhir = await startBackend(server.url, 'medplum'); browser = await launch(); });
@@ -143,4 +145,74 @@ test('a template\'s own search of the person\'s record fills it, and a search of
   assert.match(searches[0], new RegExp(`patient=Patient/${patient.id}$`));
   assert.deepEqual(page.consoleErrors, []);
   await context.close();
+});
+
+// The release build keeps the FHIRPath evaluator and the SDC expressions in a module of
+// their own (tools/split-wasm.mjs): a tablet that only fills templates without
+// expressions never downloads it; a template with them loads it before it is read.
+const expressionsModule = (url) => /\/formwell-expressions-[0-9a-f]{16}\.wasm$/.test(url);
+
+test('templates without expressions never download the expressions module; one with them loads it first', async () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dist, 'asset-manifest.json'), 'utf8'));
+  assert.equal(manifest.files.filter(expressionsModule).length, 1, 'the service worker keeps it for offline use');
+
+  const fetched = [];
+  const tracked = async (id, query = '') => {
+    const page = await newPage(browser);
+    page.on('request', (r) => { if (expressionsModule(r.url())) fetched.push(r.url()); });
+    await page.goto(`${server.url}/${query}#/form/${id}`);
+    await page.waitForSelector('.impact:not(.loading)');
+    return page;
+  };
+  // Two shipped templates, filled and sent, one through the code-impact dialog.
+  const family = await tracked('family-registration');
+  await fillFamily(family);
+  await checkAndSend(family);
+  await family.waitForSelector('#response-json', { state: 'attached' });
+  await family.close();
+  const page = await tracked('harmful-pregnancy-safeguarding-example', '?setting=midwifery');
+  await fillHarmfulAndSubmit(page);
+  await confirmDialog(page, 'She told us herself today');
+  await page.waitForSelector('#response-json', { state: 'attached' });
+  // A corpus template without expressions, by its address.
+  await open(page, 'lforms__bit-of-everything.json');
+  await page.locator('form.questionnaire input[type=text]').first().fill('Some words');
+  await page.locator('form.questionnaire input[type=radio]').first().check();
+  await tick(page);
+  assert.deepEqual(fetched, [], 'nothing asked for the expressions module');
+  assert.equal(await page.evaluate(() => window.formwellExpressions.loaded), false);
+
+  await open(page, 'lforms__phq9.json');
+  assert.equal(fetched.length, 1, 'the PHQ-9, with a calculated total, loads it once');
+  await page.locator('form.questionnaire select').nth(0).selectOption({ label: 'Nearly every day' });
+  await tick(page);
+  const total = page.getByLabel('Patient health questionnaire 9 item total score', { exact: false });
+  assert.equal(await total.inputValue(), '3');
+  assert.equal(await page.evaluate(() => window.formwellExpressionsLoadedAtOnce ?? 0), 0, 'loaded before, not when reached');
+  assert.deepEqual(page.consoleErrors, []);
+  await page.close();
+});
+
+test('a template whose expressions the check cannot see still works: the module loads when they are reached', async () => {
+  // The PHQ-9 with every extension URL written with an escaped letter: the same JSON to a
+  // reader, but the text check does not recognise it, so the first call into the
+  // evaluator finds a stand-in and loads the module then.
+  const hidden = fs.readFileSync(path.join(corpus, 'lforms__phq9.json'), 'utf8')
+    .replaceAll('calculatedExpression', 'calculated\\u0045xpression')
+    .replaceAll('StructureDefinition/variable', 'StructureDefinition/v\\u0061riable')
+    .replaceAll('observationLinkPeriod', 'observationLinkP\\u0065riod');
+  assert.ok(hidden.includes('\\u0045'));
+  const page = await newPage(browser);
+  await page.route(`${server.url}/hidden/phq9.json`, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: hidden }));
+  await page.goto(`${server.url}/#/`);
+  await page.evaluate((hash) => { location.hash = hash; }, `#/open?url=${encodeURIComponent(`${server.url}/hidden/phq9.json`)}`);
+  await page.waitForSelector('form.questionnaire');
+  await page.locator('form.questionnaire select').nth(0).selectOption({ label: 'Nearly every day' });
+  await page.locator('form.questionnaire select').nth(1).selectOption({ label: 'Several days' });
+  await tick(page);
+  const total = page.getByLabel('Patient health questionnaire 9 item total score', { exact: false });
+  assert.equal(await total.inputValue(), '4');
+  assert.equal(await page.evaluate(() => window.formwellExpressionsLoadedAtOnce), 1, 'loaded once, when first reached');
+  assert.deepEqual(page.consoleErrors.filter((e) => !/Synchronous XMLHttpRequest/.test(e)), []);
+  await page.close();
 });

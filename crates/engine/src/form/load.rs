@@ -27,6 +27,27 @@ pub struct Loaded {
 }
 
 impl Questionnaire {
+    /// Whether a template's text names an extension that is an expression (a variable, a
+    /// calculated, enableWhen, initial or answer expression, an options toggle, dynamic
+    /// text), or an Observation to fill a question from (its period is FHIRPath's date
+    /// arithmetic). The app's release build keeps the FHIRPath evaluator in a module of its own
+    /// and loads it before reading such a template; the rest never download it. Any
+    /// mention counts (a question's text too): loading it for nothing costs a download,
+    /// missing one would cost a pause (the module then loads at once, synchronously).
+    pub fn mentions_expressions(text: &str) -> bool {
+        const NAMES: [&str; 8] = [
+            "StructureDefinition/variable",
+            "cqf-expression",
+            "calculatedExpression",
+            "enableWhenExpression",
+            "initialExpression",
+            "answerExpression",
+            "answerOptionsToggleExpression",
+            "observationLinkPeriod",
+        ];
+        NAMES.iter().any(|n| text.contains(n))
+    }
+
     /// Parses a Questionnaire from JSON text. Syntax errors carry line and column.
     pub fn parse(text: &str) -> Result<Loaded, LoadError> {
         let json: Value = serde_json::from_str(text).map_err(|e| LoadError {
@@ -192,7 +213,9 @@ impl Loader {
         let by_link_id = self.index_link_ids();
         let dependents = self.resolve_conditions();
         self.expressions.items.resize(self.items.len(), Default::default());
-        expressions::resolve(&mut self.expressions, &self.items, &mut self.d);
+        if !self.expressions.is_empty() {
+            expressions::resolve(&mut self.expressions, &self.items, &mut self.d);
+        }
         if !self.expressions.is_empty() {
             self.expressions.source = Some(std::sync::Arc::new(json.clone()));
         } else {
@@ -621,7 +644,9 @@ impl Loader {
         }
         // A search of the record: run by the app, read by the name (the scope of a query
         // is the whole form: its Bundle is the same wherever it is read).
-        if let Some(query) = matches!(kind, Kind::Variable).then(|| expressions::read_query(ext, path, &mut self.d)).flatten() {
+        if let Some(query) =
+            matches!(kind, Kind::Variable).then(|| expressions::read_query(ext, path, &mut self.d)).flatten()
+        {
             self.expressions.queries.extend(query);
             return;
         }
@@ -674,7 +699,8 @@ impl Loader {
                 Some("expression") => {
                     // Read as the whole extension would be, so findings name its URL.
                     let whole = serde_json::json!({"url": url, "valueExpression": part.get("valueExpression")});
-                    expression = expressions::read(&whole, &ppath, "every option is offered", &mut self.d).map(|(_, e)| e);
+                    expression =
+                        expressions::read(&whole, &ppath, "every option is offered", &mut self.d).map(|(_, e)| e);
                 }
                 _ => self.d.warn(&ppath, "answerOptionsToggleExpression takes option and expression; ignored"),
             }
@@ -1144,7 +1170,8 @@ impl Loader {
             Some(Value::String(s)) => {
                 let read = crate::form::input::decimal_from_text(s);
                 if read.is_some() {
-                    self.d.warn(format!("{path}.valueDuration.value"), "the value is written as text; read as a number");
+                    self.d
+                        .warn(format!("{path}.valueDuration.value"), "the value is written as text; read as a number");
                 }
                 read
             }

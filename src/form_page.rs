@@ -19,12 +19,12 @@ use crate::item_view::Children;
 use crate::library::Template;
 use crate::outbox::Outbox;
 
-/// What every item of the form reads: the state, and how to change it. A new
-/// `generation` after each action is what makes the components render again.
+/// What every item of the form reads: the state, and how to change it. It stays equal
+/// from one change to the next (a new one would redraw every item): an item redraws when
+/// its revision, a prop, moves (`FormState::revision`).
 #[derive(Clone)]
 pub struct FormContext {
     pub state: Rc<RefCell<FormState>>,
-    generation: u64,
     pub dispatch: Callback<Action>,
     /// Inline errors show once a submit was tried (the GOV.UK pattern), and then follow
     /// every change. Showing them earlier, as a field is left, moves the page under the
@@ -34,9 +34,8 @@ pub struct FormContext {
 
 impl PartialEq for FormContext {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.state, &other.state)
-            && self.generation == other.generation
-            && self.submit_tried == other.submit_tried
+        // `dispatch` is made again at each render, doing the same: not compared.
+        Rc::ptr_eq(&self.state, &other.state) && self.submit_tried == other.submit_tried
     }
 }
 
@@ -272,8 +271,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
             }
         })
     };
-    let context =
-        FormContext { state: state.clone(), generation: page.generation, dispatch, submit_tried: page.submit_tried };
+    let context = FormContext { state: state.clone(), dispatch, submit_tried: page.submit_tried };
 
     // Sends the form: the response, with every decision the guard made about its entries.
     let finish = {
@@ -469,6 +467,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
     };
     let completeness = evaluation.completeness();
     let roots = form.roots().to_vec();
+    let revision = form.form_revision();
     let prefilled = prefill_notice(&form);
     drop(form);
 
@@ -513,7 +512,7 @@ pub fn form_page(props: &FormPageProps) -> Html {
                 </div>
             }
             <form class="questionnaire" novalidate=true onsubmit={on_submit}>
-                <Children nodes={roots} />
+                <Children nodes={roots} {revision} />
                 <p class="progress">{ format!("{} of {} required answers given", completeness.answered, completeness.required) }</p>
                 <button type="submit" class="button">{ "Check answers" }</button>
             </form>

@@ -1,5 +1,10 @@
 //! Items as the engine evaluates them: groups as fieldsets, display text, questions with
 //! their widget and inline error, and the add/remove buttons of repeating groups.
+//!
+//! Each item takes the engine's revision of what it shows as a prop, and the form's
+//! context does not change from one keystroke to the next, so a change redraws the items
+//! it changed and the groups on their way, and no other (yew skips a component whose
+//! props are equal).
 
 use formwell_engine::{Action, ItemType, NodeId};
 use yew::prelude::*;
@@ -10,6 +15,24 @@ use crate::widgets::QuestionWidget;
 #[derive(Properties, PartialEq)]
 pub struct ChildrenProps {
     pub nodes: Vec<NodeId>,
+    /// The parent's subtree revision (the form's, for the top level).
+    pub revision: u64,
+}
+
+thread_local! {
+    static RENDERS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times an item (or a question's widget) has been drawn since the page
+/// loaded: the browser tests read it (`itemRenders`) to see that a keystroke redraws
+/// only what it changed.
+#[wasm_bindgen::prelude::wasm_bindgen(js_name = itemRenders)]
+pub fn item_renders() -> u32 {
+    RENDERS.with(|r| r.get())
+}
+
+pub(crate) fn count_render() {
+    RENDERS.with(|r| r.set(r.get().wrapping_add(1)));
 }
 
 /// Sibling instances in order, with "Add another" after the last instance of each
@@ -21,7 +44,7 @@ pub fn children(props: &ChildrenProps) -> Html {
     let q = form.questionnaire().clone();
     let mut out = Vec::new();
     for (i, &node) in props.nodes.iter().enumerate() {
-        out.push(html! { <ItemView key={node.0} node={node} /> });
+        out.push(html! { <ItemView key={node.0} node={node} revision={form.subtree_revision(node)} /> });
         let Some(n) = form.node(node) else { continue };
         let item = q.item(n.item);
         let next_is_same = props.nodes.get(i + 1).and_then(|x| form.node(*x)).is_some_and(|x| x.item == n.item);
@@ -47,11 +70,14 @@ pub fn children(props: &ChildrenProps) -> Html {
 #[derive(Properties, PartialEq)]
 pub struct ItemViewProps {
     pub node: NodeId,
+    /// Its subtree revision: a change to it, or to anything under it.
+    pub revision: u64,
 }
 
 /// One item instance, or nothing when it is disabled or hidden.
 #[function_component(ItemView)]
 pub fn item_view(props: &ItemViewProps) -> Html {
+    count_render();
     let ctx = use_context::<FormContext>().expect("items render inside a form");
     let form = ctx.state.borrow();
     let Some(node) = form.node(props.node) else { return html! {} };
@@ -90,6 +116,7 @@ pub fn item_view(props: &ItemViewProps) -> Html {
         },
         ItemType::Group => {
             let children = node.children.clone();
+            let revision = props.revision;
             let siblings = match node.parent {
                 Some(p) => form.node(p).map(|n| n.children.clone()).unwrap_or_default(),
                 None => form.roots().to_vec(),
@@ -106,7 +133,7 @@ pub fn item_view(props: &ItemViewProps) -> Html {
                 <fieldset class={classes!(class, "group")} id={field_id(props.node)} tabindex="-1">
                     <legend>{ prefix }{ item.label() }</legend>
                     { error_html }
-                    <Children nodes={children} />
+                    <Children nodes={children} {revision} />
                     { remove }
                 </fieldset>
             }
@@ -115,7 +142,7 @@ pub fn item_view(props: &ItemViewProps) -> Html {
             drop(form);
             html! {
                 <div class={class}>
-                    <QuestionWidget node={props.node} {prefix} error={error_html} described_by={(!errors.is_empty()).then_some(error_id)} />
+                    <QuestionWidget node={props.node} revision={props.revision} {prefix} error={error_html} described_by={(!errors.is_empty()).then_some(error_id)} />
                 </div>
             }
         }

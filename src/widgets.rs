@@ -107,6 +107,8 @@ fn scale(item: &Item) -> Option<Vec<i64>> {
 #[derive(Properties, PartialEq)]
 pub struct QuestionProps {
     pub node: NodeId,
+    /// The question's revision (`FormState::revision`): what makes it draw again.
+    pub revision: u64,
     pub prefix: Option<Html>,
     pub error: Option<Html>,
     pub described_by: Option<String>,
@@ -126,6 +128,7 @@ fn input_value(e: &Event) -> String {
 /// A question: its label, hint, error and control.
 #[function_component(QuestionWidget)]
 pub fn question_widget(props: &QuestionProps) -> Html {
+    crate::item_view::count_render();
     let ctx = use_context::<FormContext>().expect("questions render inside a form");
     let form = ctx.state.borrow();
     let Some(node) = form.node(props.node) else { return html! {} };

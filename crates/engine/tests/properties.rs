@@ -174,4 +174,57 @@ proptest! {
             prop_assert_eq!(snapshot(&form), snapshot(&fresh));
         }
     }
+
+    #[test]
+    fn an_instance_whose_revision_is_unchanged_shows_the_same(size in 10usize..60, steps in prop::collection::vec(arb_step(), 1..30)) {
+        let q = Arc::new(Questionnaire::from_json(&generate::questionnaire(size)).unwrap().questionnaire);
+        let mut form = FormState::new(Arc::clone(&q));
+        for step in steps {
+            let before: Vec<(NodeId, u64, u64, String)> =
+                form.nodes().map(|n| (n.id, form.revision(n.id), form.subtree_revision(n.id), view(&form, n.id))).collect();
+            let questions: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).is_question()).map(|n| n.id).collect();
+            let repeating: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).repeats && q.item(n.item).kind == ItemType::Group).map(|n| n.id).collect();
+            match step {
+                Step::Type { pick, text } => {
+                    let node = questions[pick % questions.len()];
+                    let kind = q.item(form.node(node).unwrap().item).kind.code();
+                    form.apply(Action::SetInput { node, text: generate::typed_text(kind, text).into() }).unwrap();
+                }
+                Step::Add { pick } if !repeating.is_empty() => {
+                    let item = form.node(repeating[pick % repeating.len()]).unwrap().item;
+                    form.apply(Action::AddInstance { parent: None, item }).unwrap();
+                }
+                Step::Remove { pick } if !repeating.is_empty() => {
+                    let _ = form.apply(Action::RemoveInstance { node: repeating[pick % repeating.len()] });
+                }
+                _ => {}
+            }
+            for (id, own, subtree, shown) in before {
+                if form.node(id).is_none() {
+                    continue;
+                }
+                if form.revision(id) == own {
+                    prop_assert_eq!(&view(&form, id), &shown, "unchanged revision, changed view");
+                }
+                if form.subtree_revision(id) == subtree {
+                    prop_assert_eq!(form.revision(id), own, "unchanged subtree, changed instance");
+                }
+            }
+        }
+    }
+}
+
+/// Everything the app draws for an instance: its answers and typed text, whether it is
+/// shown, its messages, its children, its dynamic text and whether it can be removed.
+fn view(form: &FormState, id: NodeId) -> String {
+    let n = form.node(id).unwrap();
+    let e = form.evaluate();
+    let item = form.questionnaire().item(n.item);
+    let siblings = form.instances_of(n.item).iter().filter(|s| form.node(**s).unwrap().parent == n.parent).count();
+    let removable = siblings as u32 > item.constraints.min_occurs.unwrap_or(1).max(1);
+    let messages: Vec<String> = e.issues_of(id).iter().map(|i| i.message()).collect();
+    format!(
+        "{:?}",
+        (&n.answers, &n.typed, &n.unit, e.is_enabled(id), messages, &n.children, form.text_of(id), removable)
+    )
 }

@@ -578,9 +578,10 @@ pub(crate) struct Outcome {
 
 impl Computed {
     /// Takes in what an evaluation found; what it did not evaluate stays as it was.
-    /// Returns the instances whose enablement changed.
-    pub(crate) fn merge(&mut self, outcome: &mut Outcome) -> Vec<NodeId> {
+    /// Returns the instances whose enablement changed, and those whose text or options did.
+    pub(crate) fn merge(&mut self, outcome: &mut Outcome) -> (Vec<NodeId>, Vec<NodeId>) {
         let mut switched = Vec::new();
+        let mut redrawn = Vec::new();
         for &(node, on) in &outcome.enabled {
             let changed = if on { self.disabled.remove(&node) } else { self.disabled.insert(node) };
             if changed {
@@ -588,13 +589,19 @@ impl Computed {
             }
         }
         for (node, text) in outcome.text.drain(..) {
-            match text {
-                Some(t) => self.text.insert(node, t),
-                None => self.text.remove(&node),
+            let unchanged = match text {
+                Some(t) => self.text.insert(node, t.clone()).filter(|b| *b == t).is_some(),
+                None => self.text.remove(&node).is_none(),
             };
+            if !unchanged {
+                redrawn.push(node);
+            }
         }
         for (node, options) in outcome.options.drain(..) {
-            self.options.insert(node, options);
+            if self.options.get(&node) != Some(&options) {
+                self.options.insert(node, options);
+                redrawn.push(node);
+            }
         }
         for (path, problem) in outcome.evaluated.drain(..) {
             match problem {
@@ -602,7 +609,7 @@ impl Computed {
                 None => self.problems.remove(&path),
             };
         }
-        switched
+        (switched, redrawn)
     }
 }
 

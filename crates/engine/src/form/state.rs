@@ -203,6 +203,12 @@ pub struct FormState {
     launch: Arc<LaunchContext>,
     /// What it filled in.
     prepopulation: Prepopulation,
+    /// Per node slot: when what the instance shows last changed (its answers, typed
+    /// text, enablement, issues, computed text and options, its children, whether it can
+    /// be removed), and when anything in its subtree did; times of `clock`. A view that
+    /// keeps what it drew with these redraws only what changed.
+    revisions: Vec<(u64, u64)>,
+    clock: u64,
 }
 
 impl FormState {
@@ -283,7 +289,10 @@ impl FormState {
                 None => Reach::All,
             };
             let mut outcome = expressions::evaluate(self, &self.launch, self.today, reach, false);
-            let switched = self.computed.merge(&mut outcome);
+            let (switched, redrawn) = self.computed.merge(&mut outcome);
+            for node in redrawn {
+                self.touch(node);
+            }
             let mut moved: Vec<ItemId> = switched.iter().filter_map(|n| self.node(*n).map(|n| n.item)).collect();
             if !switched.is_empty() {
                 self.settle(switched.into_iter().collect());
@@ -421,6 +430,8 @@ impl FormState {
             computed: Computed::default(),
             launch: Arc::new(LaunchContext::new()),
             prepopulation: Prepopulation::default(),
+            revisions: Vec::new(),
+            clock: 0,
         };
         for &root in &questionnaire.roots {
             for _ in 0..form.initial_instances(root) {
@@ -459,6 +470,7 @@ impl FormState {
         self.answered_below.push(0);
         self.contributes.push(false);
         self.counted_required.push(None);
+        self.revisions.push((self.clock, self.clock));
         self.by_item[item.index()].push(id);
         let q = self.questionnaire.clone();
         let mut children = Vec::new();
@@ -476,6 +488,23 @@ impl FormState {
     /// The template being filled.
     pub fn questionnaire(&self) -> &Arc<Questionnaire> {
         &self.questionnaire
+    }
+
+    /// When what this instance shows last changed: equal revisions, the same view (its
+    /// answers, typed text, enablement, issues, computed text and options, its list of
+    /// children and whether it can be removed). 0 for an instance that is gone.
+    pub fn revision(&self, node: NodeId) -> u64 {
+        self.revisions.get(node.index()).filter(|_| self.node(node).is_some()).map_or(0, |r| r.0)
+    }
+
+    /// When anything in this instance's subtree, itself included, last changed.
+    pub fn subtree_revision(&self, node: NodeId) -> u64 {
+        self.revisions.get(node.index()).filter(|_| self.node(node).is_some()).map_or(0, |r| r.1)
+    }
+
+    /// When anything in the form last changed (the top-level list included).
+    pub fn form_revision(&self) -> u64 {
+        self.clock
     }
 
     /// An instance, if it exists.
@@ -632,6 +661,7 @@ impl FormState {
     pub(crate) fn set_loaded_answers(&mut self, node: NodeId, answers: Vec<AnswerValue>) {
         if let Some(n) = self.nodes[node.index()].as_mut() {
             n.answers = answers;
+            self.touch(node);
         }
     }
 
@@ -681,6 +711,7 @@ impl FormState {
             }
             None => self.roots.insert(insert_at, id),
         }
+        self.siblings_changed(parent, item_id, siblings.len() as u32, siblings.len() as u32 + 1);
         // Evaluate the new subtree: parents before children, then whatever its answers touch.
         let mut queue = VecDeque::new();
         let mut subtree = Vec::new();
@@ -741,8 +772,26 @@ impl FormState {
             }
             None => self.roots.retain(|c| *c != node),
         }
+        let left = self.siblings(parent, item_id).len() as u32;
+        self.siblings_changed(parent, item_id, left + 1, left);
         self.settle(queue);
         Ok(())
+    }
+
+    /// After an instance of a repeating group came or went: its parent's list of
+    /// children changed, and, when the count crossed the template's minimum, whether each
+    /// instance can be removed (only then: adding the 100th touches no other).
+    fn siblings_changed(&mut self, parent: Option<NodeId>, item: ItemId, before: u32, after: u32) {
+        match parent {
+            Some(p) => self.touch(p),
+            None => self.clock += 1,
+        }
+        let min = self.questionnaire.item(item).constraints.min_occurs.unwrap_or(1).max(1);
+        if (before > min) != (after > min) {
+            for s in self.siblings(parent, item) {
+                self.touch(s);
+            }
+        }
     }
 
     /// Instances of `item` directly under `parent`, in order.
@@ -914,6 +963,10 @@ impl FormState {
     /// Recomputes one instance's issues, its place in the completeness counts, and its
     /// contribution to the "answered below" counts of its ancestors.
     fn refresh(&mut self, node: NodeId) {
+        if self.node(node).is_none() {
+            return;
+        }
+        self.touch(node);
         let Some(n) = self.node(node) else {
             return;
         };
@@ -970,6 +1023,22 @@ impl FormState {
                 }
                 cursor = next;
             }
+        }
+    }
+
+    /// Marks what an instance shows as changed, and its ancestors' subtrees with it.
+    fn touch(&mut self, node: NodeId) {
+        let parent = self.node(node).and_then(|n| n.parent);
+        self.clock += 1;
+        let now = self.clock;
+        self.revisions[node.index()] = (now, now);
+        let mut cursor = parent;
+        while let Some(a) = cursor {
+            if self.revisions[a.index()].1 == now {
+                break;
+            }
+            self.revisions[a.index()].1 = now;
+            cursor = self.node(a).and_then(|n| n.parent);
         }
     }
 

@@ -43,14 +43,18 @@ pub fn children(props: &ChildrenProps) -> Html {
     let form = ctx.state.borrow();
     let q = form.questionnaire().clone();
     let mut out = Vec::new();
+    // Instances of one item are siblings in a row: the run's length is their count (this
+    // list is walked on every key at the top level, so once, not once per instance).
+    let mut run: (Option<formwell_engine::ItemId>, u32) = (None, 0);
     for (i, &node) in props.nodes.iter().enumerate() {
         out.push(html! { <ItemView key={node.0} node={node} revision={form.subtree_revision(node)} /> });
         let Some(n) = form.node(node) else { continue };
+        run = if run.0 == Some(n.item) { (run.0, run.1 + 1) } else { (Some(n.item), 1) };
         let item = q.item(n.item);
         let next_is_same = props.nodes.get(i + 1).and_then(|x| form.node(*x)).is_some_and(|x| x.item == n.item);
         let enabled = form.evaluate().is_enabled(node);
         if item.repeats && item.kind == ItemType::Group && !next_is_same && enabled && !item.read_only {
-            let count = props.nodes.iter().filter(|x| form.node(**x).is_some_and(|y| y.item == n.item)).count() as u32;
+            let count = run.1;
             let full = item.constraints.max_occurs.is_some_and(|m| count >= m);
             let onclick = {
                 let (dispatch, parent, item_id) = (ctx.dispatch.clone(), n.parent, n.item);

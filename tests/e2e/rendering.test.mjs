@@ -75,3 +75,39 @@ test('adding the tenth instance of a repeating group draws the new one, not the 
   assert.ok(drawn <= 20, `adding the tenth drew ${drawn}`);
   await page.close();
 });
+
+test('with only what changed drawn, repeats still say when they can be added and removed', async () => {
+  // Crossing the minimum changes every instance's "Remove" button; reaching the maximum
+  // disables "Add another": both drawn although no instance's own answers changed.
+  const questionnaire = {
+    resourceType: 'Questionnaire', status: 'active', title: 'Visits',
+    item: [{
+      linkId: 'visit', type: 'group', repeats: true, text: 'Visit',
+      extension: [{ url: 'http://hl7.org/fhir/StructureDefinition/questionnaire-maxOccurs', valueInteger: 3 }],
+      item: [{ linkId: 'where', type: 'string', text: 'Where' }],
+    }],
+  };
+  const page = await newPage(browser);
+  const address = `${server.url}/generated/visits.json`;
+  await page.route(address, (route) => route.fulfill({ status: 200, contentType: 'application/json', body: JSON.stringify(questionnaire) }));
+  await page.goto(`${server.url}/#/open?url=${encodeURIComponent(address)}`);
+  await page.waitForSelector('form.questionnaire');
+  const add = page.getByRole('button', { name: 'Add another: Visit' });
+  const remove = page.getByRole('button', { name: 'Remove this: Visit' });
+  assert.equal(await remove.count(), 0, 'one instance cannot be removed');
+  await add.click();
+  await tick(page);
+  assert.equal(await remove.count(), 2, 'two: both can be removed');
+  await add.click();
+  await tick(page);
+  assert.equal(await remove.count(), 3);
+  assert.equal(await add.isDisabled(), true, 'three is the most');
+  await remove.first().click();
+  await tick(page);
+  assert.equal(await add.isDisabled(), false);
+  await remove.first().click();
+  await tick(page);
+  assert.equal(await remove.count(), 0, 'back to one: it cannot be removed');
+  assert.deepEqual(page.consoleErrors, []);
+  await page.close();
+});

@@ -411,7 +411,7 @@ impl Store {
         who: Principal<'_>,
     ) -> Result<Value, FhirError> {
         let connection = self.lock();
-        let mut ids: Option<Vec<String>> = None;
+        let mut ids: Option<std::collections::HashSet<String>> = None;
         let mut count = 50usize;
         let mut offset = 0usize;
         let mut last_updated: Vec<(String, String)> = Vec::new();
@@ -440,39 +440,57 @@ impl Store {
                 }
             };
             ids = Some(match ids {
-                None => matched,
-                Some(previous) => previous.into_iter().filter(|id| matched.contains(id)).collect(),
+                None => matched.into_iter().collect(),
+                Some(previous) => matched.into_iter().filter(|id| previous.contains(id)).collect(),
             });
         }
-        let mut rows: Vec<(String, String, String)> = {
-            let mut statement = connection.prepare(
-                "SELECT r.id, r.last_updated, r.json, o.writer, o.setting FROM resource r
-                 LEFT JOIN owner o ON o.type = r.type AND o.id = r.id
-                 WHERE r.type = ?1 ORDER BY r.last_updated, r.id",
-            )?;
-            let all = statement.query_map(params![kind], |r| {
-                let writer: Option<String> = r.get(3)?;
-                let owner = writer.map(|writer| Owner { writer, setting: r.get(4).ok().flatten() });
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, owner))
-            })?;
-            let all: Vec<(String, String, String, Option<Owner>)> = all.collect::<Result<_, _>>()?;
-            all.into_iter()
-                .filter(|(_, _, _, owner)| who.may_read(kind, owner.as_ref()))
-                .map(|(id, updated, json, _)| (id, updated, json))
-                .collect()
+        // The rows the parameters matched (through the index), or every row of the type;
+        // without their JSON, which is read for the page alone: a search by identifier or
+        // subject costs what it finds, not what the record holds.
+        let owned_row = |r: &rusqlite::Row<'_>| -> rusqlite::Result<(String, String, Option<Owner>)> {
+            let writer: Option<String> = r.get(2)?;
+            Ok((r.get(0)?, r.get(1)?, writer.map(|writer| Owner { writer, setting: r.get(3).ok().flatten() })))
         };
-        if let Some(ids) = &ids {
-            rows.retain(|(id, _, _)| ids.contains(id));
-        }
-        for (op, date) in &last_updated {
-            rows.retain(|(_, updated, _)| compare_prefix(op, updated, date));
-        }
-        let total = rows.len();
-        let page: Vec<Value> = rows
+        let candidates: Vec<(String, String, Option<Owner>)> = match &ids {
+            Some(ids) => {
+                let list = serde_json::to_string(&ids.iter().collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
+                let mut statement = connection.prepare(
+                    "SELECT r.id, r.last_updated, o.writer, o.setting FROM resource r
+                     LEFT JOIN owner o ON o.type = r.type AND o.id = r.id
+                     WHERE r.type = ?1 AND r.id IN (SELECT value FROM json_each(?2))",
+                )?;
+                let found = statement.query_map(params![kind, list], owned_row)?;
+                found.collect::<Result<_, _>>()?
+            }
+            None => {
+                let mut statement = connection.prepare(
+                    "SELECT r.id, r.last_updated, o.writer, o.setting FROM resource r
+                     LEFT JOIN owner o ON o.type = r.type AND o.id = r.id WHERE r.type = ?1",
+                )?;
+                let found = statement.query_map(params![kind], owned_row)?;
+                found.collect::<Result<_, _>>()?
+            }
+        };
+        let mut rows: Vec<(String, String)> = candidates
             .into_iter()
-            .skip(offset)
-            .take(count)
-            .filter_map(|(id, _, j)| serde_json::from_str::<Value>(&j).ok().map(|r| json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })))
+            .filter(|(_, _, owner)| who.may_read(kind, owner.as_ref()))
+            .filter(|(_, updated, _)| last_updated.iter().all(|(op, date)| compare_prefix(op, updated, date)))
+            .map(|(id, updated, _)| (id, updated))
+            .collect();
+        rows.sort_by(|a, b| (&a.1, &a.0).cmp(&(&b.1, &b.0)));
+        let total = rows.len();
+        let wanted: Vec<&String> = rows.iter().skip(offset).take(count).map(|(id, _)| id).collect();
+        let mut texts: std::collections::HashMap<String, String> = {
+            let list = serde_json::to_string(&wanted).unwrap_or_else(|_| "[]".into());
+            let mut statement = connection
+                .prepare("SELECT id, json FROM resource WHERE type = ?1 AND id IN (SELECT value FROM json_each(?2))")?;
+            let found = statement.query_map(params![kind, list], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            found.collect::<Result<_, _>>()?
+        };
+        let page: Vec<Value> = wanted
+            .into_iter()
+            .filter_map(|id| Some((id, texts.remove(id)?)))
+            .filter_map(|(id, j)| serde_json::from_str::<Value>(&j).ok().map(|r| json!({ "fullUrl": format!("{base}/{kind}/{id}"), "resource": r, "search": { "mode": "match" } })))
             .collect();
         let mut bundle = json!({ "resourceType": "Bundle", "type": "searchset", "total": total });
         if !page.is_empty() {

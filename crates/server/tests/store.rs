@@ -140,6 +140,45 @@ fn search_pages_with_count_and_filters_by_last_updated() {
 }
 
 #[test]
+fn search_pages_through_everything_in_order_and_combines_parameters() {
+    let store = Store::in_memory().unwrap();
+    // 120 people, written on four days (30 a day), family names in three kinds.
+    for i in 0..120 {
+        let family = ["Begum", "Nowak", "Smith"][i % 3];
+        let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": [{
+            "resource": {"resourceType": "Patient", "identifier": [{"system": "urn:test", "value": format!("p{i}")}],
+                         "name": [{"family": family}]},
+            "request": {"method": "POST", "url": "Patient"}}]});
+        store.bundle(&bundle, &format!("2026-11-2{}T10:00:{:02}.000Z", i / 30, i % 30), Principal::Server).unwrap();
+    }
+    // Pages of 25 cover every one once, oldest first.
+    let mut seen = Vec::new();
+    for offset in (0..120).step_by(25) {
+        let page = search(&store, &format!("Patient?_count=25&_offset={offset}"));
+        assert_eq!(page["total"], 120);
+        for e in page["entry"].as_array().unwrap() {
+            seen.push(e["resource"]["identifier"][0]["value"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(seen, (0..120).map(|i| format!("p{i}")).collect::<Vec<_>>());
+    // Parameters together: all must hold.
+    assert_eq!(total(&store, "Patient?family=Nowak"), 40);
+    assert_eq!(total(&store, "Patient?family=Nowak&_lastUpdated=ge2026-11-22"), 20);
+    assert_eq!(total(&store, "Patient?identifier=urn:test|p4&family=Nowak"), 1);
+    assert_eq!(total(&store, "Patient?identifier=urn:test|p4&family=Smith"), 0);
+    let one = search(&store, "Patient?identifier=urn:test|p77");
+    let id = one["entry"][0]["resource"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(total(&store, &format!("Patient?_id={id}&identifier=urn:test|p77")), 1);
+    assert_eq!(total(&store, &format!("Patient?_id={id}&identifier=urn:test|p78")), 0);
+    // Several values are any of them; a page of matches keeps the order too.
+    let some = search(&store, "Patient?identifier=urn:test|p90,urn:test|p3,urn:test|p45&_count=2");
+    assert_eq!(some["total"], 3);
+    let values: Vec<&str> =
+        some["entry"].as_array().unwrap().iter().map(|e| e["resource"]["identifier"][0]["value"].as_str().unwrap()).collect();
+    assert_eq!(values, ["p3", "p45"]);
+}
+
+#[test]
 fn an_acknowledged_transaction_survives_closing_the_file() {
     let dir = std::env::temp_dir().join(format!("formwell-store-{}", std::process::id()));
     let path = dir.join("record.sqlite");

@@ -173,8 +173,12 @@ fn search_pages_through_everything_in_order_and_combines_parameters() {
     // Several values are any of them; a page of matches keeps the order too.
     let some = search(&store, "Patient?identifier=urn:test|p90,urn:test|p3,urn:test|p45&_count=2");
     assert_eq!(some["total"], 3);
-    let values: Vec<&str> =
-        some["entry"].as_array().unwrap().iter().map(|e| e["resource"]["identifier"][0]["value"].as_str().unwrap()).collect();
+    let values: Vec<&str> = some["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["resource"]["identifier"][0]["value"].as_str().unwrap())
+        .collect();
     assert_eq!(values, ["p3", "p45"]);
 }
 

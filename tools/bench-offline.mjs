@@ -14,7 +14,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, startBackend, launch, signIn, tick, dist, recordReady } from '../tests/e2e/harness.mjs';
+import { startServer, startBackend, launch, signIn, tick, dist, recordReady, fillHealthyEating, checkAndSend } from '../tests/e2e/harness.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const quantile = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
@@ -48,7 +48,9 @@ try {
     const context = await browser.newContext({ viewport: { width: 768, height: 1024 } });
     const page = await context.newPage();
     await page.addInitScript(() => { window.formwellBench = true; });
-    await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}#/form/bench-1000`);
+    // A form is for a person: the one the tablet is launched for.
+    const person = await fhir.create({ resourceType: 'Patient', name: [{ family: 'Autosave' }] });
+    await page.goto(`${server.url}/?fhir=${encodeURIComponent(fhir.url)}&token=${fhir.tokenFor('community')}&patient=Patient/${person.id}#/form/bench-1000`);
     await signIn(page);
     await page.waitForSelector('form.questionnaire');
     const field = page.getByLabel('Question 50.2', { exact: true });
@@ -71,7 +73,7 @@ try {
 
   // 2. Flush 500.
   {
-    const count = 500;
+    const count = Number(process.env.FLUSH_COUNT ?? 500);
     const context = await browser.newContext();
     const patient = await fhir.create({ resourceType: 'Patient', name: [{ family: 'Bench' }] });
     let page = await context.newPage();
@@ -80,11 +82,8 @@ try {
     await signIn(page);
     await recordReady(page);
     await fhir.control('fail', { count: 1e9, status: 503 });
-    await page.getByLabel('Session number').fill('1');
-    await page.getByLabel('Session date').fill('2026-11-26');
-    await page.getByLabel('Portions of fruit and vegetables eaten yesterday').fill('3');
-    await page.getByLabel(/Confidence cooking a meal from scratch/).fill('5');
-    await page.getByRole('button', { name: 'Check and submit' }).click();
+    await fillHealthyEating(page);
+    await checkAndSend(page);
     await page.waitForSelector('.send-status.waiting');
     // Copies of the queued submission under new identifiers, through the app's own store.
     await page.evaluate(async (count) => {

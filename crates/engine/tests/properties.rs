@@ -141,6 +141,31 @@ fn arb_step() -> impl Strategy<Value = Step> {
     ]
 }
 
+/// Does what a step says to a form of the generated questionnaire: types into a question,
+/// adds an instance of a repeating group, or removes one (refused for the last instance;
+/// either way what the properties compare must hold).
+fn take(form: &mut FormState, step: Step) {
+    let q = form.questionnaire().clone();
+    let questions: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).is_question()).map(|n| n.id).collect();
+    let repeating: Vec<NodeId> =
+        form.nodes().filter(|n| q.item(n.item).repeats && q.item(n.item).kind == ItemType::Group).map(|n| n.id).collect();
+    match step {
+        Step::Type { pick, text } => {
+            let node = questions[pick % questions.len()];
+            let kind = q.item(form.node(node).unwrap().item).kind.code();
+            form.apply(Action::SetInput { node, text: generate::typed_text(kind, text).into() }).unwrap();
+        }
+        Step::Add { pick } if !repeating.is_empty() => {
+            let item = form.node(repeating[pick % repeating.len()]).unwrap().item;
+            form.apply(Action::AddInstance { parent: None, item }).unwrap();
+        }
+        Step::Remove { pick } if !repeating.is_empty() => {
+            let _ = form.apply(Action::RemoveInstance { node: repeating[pick % repeating.len()] });
+        }
+        _ => {}
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -149,26 +174,7 @@ proptest! {
         let q = Arc::new(Questionnaire::from_json(&generate::questionnaire(size)).unwrap().questionnaire);
         let mut form = FormState::new(Arc::clone(&q));
         for step in steps {
-            let questions: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).is_question()).map(|n| n.id).collect();
-            let repeating: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).repeats && q.item(n.item).kind == ItemType::Group).map(|n| n.id).collect();
-            match step {
-                Step::Type { pick, text } => {
-                    let node = questions[pick % questions.len()];
-                    let kind = q.item(form.node(node).unwrap().item).kind.code();
-                    form.apply(Action::SetInput { node, text: generate::typed_text(kind, text).into() }).unwrap();
-                }
-                Step::Add { pick } if !repeating.is_empty() => {
-                    let node = repeating[pick % repeating.len()];
-                    let item = form.node(node).unwrap().item;
-                    form.apply(Action::AddInstance { parent: None, item }).unwrap();
-                }
-                Step::Remove { pick } if !repeating.is_empty() => {
-                    let node = repeating[pick % repeating.len()];
-                    // Refused for the last instance; either way the evaluation must agree.
-                    let _ = form.apply(Action::RemoveInstance { node });
-                }
-                _ => {}
-            }
+            take(&mut form, step);
             let mut fresh = form.clone();
             fresh.reevaluate_all();
             prop_assert_eq!(snapshot(&form), snapshot(&fresh));
@@ -182,23 +188,7 @@ proptest! {
         for step in steps {
             let before: Vec<(NodeId, u64, u64, String)> =
                 form.nodes().map(|n| (n.id, form.revision(n.id), form.subtree_revision(n.id), view(&form, n.id))).collect();
-            let questions: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).is_question()).map(|n| n.id).collect();
-            let repeating: Vec<NodeId> = form.nodes().filter(|n| q.item(n.item).repeats && q.item(n.item).kind == ItemType::Group).map(|n| n.id).collect();
-            match step {
-                Step::Type { pick, text } => {
-                    let node = questions[pick % questions.len()];
-                    let kind = q.item(form.node(node).unwrap().item).kind.code();
-                    form.apply(Action::SetInput { node, text: generate::typed_text(kind, text).into() }).unwrap();
-                }
-                Step::Add { pick } if !repeating.is_empty() => {
-                    let item = form.node(repeating[pick % repeating.len()]).unwrap().item;
-                    form.apply(Action::AddInstance { parent: None, item }).unwrap();
-                }
-                Step::Remove { pick } if !repeating.is_empty() => {
-                    let _ = form.apply(Action::RemoveInstance { node: repeating[pick % repeating.len()] });
-                }
-                _ => {}
-            }
+            take(&mut form, step);
             for (id, own, subtree, shown) in before {
                 if form.node(id).is_none() {
                     continue;
